@@ -1,0 +1,116 @@
+"""Settings that are plain data: timeouts and parser limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["Limits", "Timeout"]
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
+class Timeout:
+    """Timeouts in seconds; ``None`` means no limit.
+
+    ``Timeout(5.0)`` sets connect, read, write and pool to 5 s.  ``read``
+    applies to each wait for bytes from the server, ``write`` to each wait
+    while sending, ``connect`` to opening a connection (TCP and TLS), ``pool``
+    to waiting for a free connection slot.  ``total`` is one wall-clock
+    deadline for the whole request: pool wait, connect, TLS, sending, the
+    response head and the body.
+    """
+
+    __slots__ = ("connect", "pool", "read", "total", "write")
+
+    connect: float | None
+    read: float | None
+    write: float | None
+    pool: float | None
+    total: float | None
+
+    def __init__(
+        self,
+        default: float | None = None,
+        *,
+        connect: float | _Unset | None = UNSET,
+        read: float | _Unset | None = UNSET,
+        write: float | _Unset | None = UNSET,
+        pool: float | _Unset | None = UNSET,
+        total: float | None = None,
+    ) -> None:
+        values = {"connect": connect, "read": read, "write": write, "pool": pool, "total": total}
+        for name, value in values.items():
+            chosen = default if isinstance(value, _Unset) else value
+            if chosen is not None:
+                if isinstance(chosen, bool) or not isinstance(chosen, int | float):
+                    raise TypeError(f"Timeout {name} must be a number or None, not {chosen!r}")
+                if not chosen > 0:
+                    raise ValueError(f"Timeout {name} must be > 0, not {chosen!r}")
+                chosen = float(chosen)
+            object.__setattr__(self, name, chosen)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Timeout is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Timeout):
+            return NotImplemented
+        return self._astuple() == other._astuple()
+
+    def __hash__(self) -> int:
+        return hash(self._astuple())
+
+    def _astuple(self) -> tuple[float | None, ...]:
+        return (self.connect, self.read, self.write, self.pool, self.total)
+
+    def __repr__(self) -> str:
+        return (
+            f"Timeout(connect={self.connect}, read={self.read}, write={self.write}, "
+            f"pool={self.pool}, total={self.total})"
+        )
+
+    @classmethod
+    def coerce(cls, value: Timeout | float | None) -> Timeout:
+        """Accept a Timeout, a number of seconds (all but total) or None (no limits)."""
+        if isinstance(value, Timeout):
+            return value
+        return cls(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Bounds on what a server may send; exceeding one raises ProtocolError.
+
+    The defaults accept what real servers send (hundreds of headers, large
+    cookies) and refuse what only a broken or hostile server sends.
+    """
+
+    max_status_line: int = 8 * 1024
+    """Longest status line, in bytes, CRLF included."""
+    max_header_line: int = 64 * 1024
+    """Longest single header (or trailer) line, in bytes."""
+    max_header_bytes: int = 256 * 1024
+    """Largest header section (or trailer section), in bytes."""
+    max_headers: int = 500
+    """Most header (or trailer) lines in one response."""
+    max_informational: int = 10
+    """Most 1xx interim responses before the final one."""
+    max_chunk_line: int = 4 * 1024
+    """Longest chunk-size line, chunk extensions included."""
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"Limits.{name} must be a non-negative int, not {value!r}")
+
+
+DEFAULT_TIMEOUT: Final = Timeout(10.0)
+DEFAULT_LIMITS: Final = Limits()

@@ -1,0 +1,206 @@
+"""The one exception tree of rawhttp, and the one place native errors are translated.
+
+Every error a request can raise derives from :class:`Error`.  Errors from the
+operating system, asyncio and ssl are turned into rawhttp errors by
+:class:`translate`, used around each blocking stream operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import socket
+import ssl
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._response import Response
+
+__all__ = [
+    "ConnectError",
+    "ConnectTimeout",
+    "DecodingError",
+    "Error",
+    "HTTPStatusError",
+    "InvalidRequest",
+    "InvalidURL",
+    "PoolTimeout",
+    "ProtocolError",
+    "ReadError",
+    "ReadTimeout",
+    "TLSError",
+    "TimeoutError",
+    "TooManyRedirects",
+    "TransportError",
+    "WriteError",
+    "WriteTimeout",
+]
+
+
+class Error(Exception):
+    """Base class of every exception rawhttp raises."""
+
+
+class InvalidURL(Error, ValueError):
+    """The URL is malformed or uses an unsupported scheme."""
+
+
+class InvalidRequest(Error, ValueError):
+    """A method, header or body given by the caller cannot be sent as HTTP/1.1."""
+
+
+class TooManyRedirects(Error):
+    """More redirects than ``max_redirects`` were followed."""
+
+
+class DecodingError(Error):
+    """A content coding could not be decoded."""
+
+
+class HTTPStatusError(Error):
+    """Raised by :meth:`Response.raise_for_status` for 4xx and 5xx responses."""
+
+    def __init__(self, message: str, *, response: Response) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class TransportError(Error):
+    """The connection failed, or the server sent something that is not valid HTTP/1.1."""
+
+
+class ConnectError(TransportError):
+    """The connection could not be opened (name resolution, refusal, unreachable)."""
+
+
+class TLSError(ConnectError):
+    """The TLS handshake failed or the certificate was not accepted."""
+
+
+class ReadError(TransportError):
+    """Receiving failed (for example the connection was reset)."""
+
+
+class WriteError(TransportError):
+    """Sending failed (for example a broken pipe)."""
+
+
+class ProtocolError(TransportError):
+    """The response is malformed, ambiguous, ended early or exceeds a limit."""
+
+
+class TimeoutError(TransportError, builtins.TimeoutError):  # noqa: A001 - the contract's name
+    """A timeout expired; also a :class:`builtins.TimeoutError`."""
+
+
+class ConnectTimeout(TimeoutError):
+    """Opening the connection (TCP and TLS) took longer than the connect timeout."""
+
+
+class ReadTimeout(TimeoutError):
+    """The server sent nothing for longer than the read timeout."""
+
+
+class WriteTimeout(TimeoutError):
+    """Sending the request took longer than the write timeout."""
+
+
+class PoolTimeout(TimeoutError):
+    """No connection slot became free within the pool timeout."""
+
+
+class NoResponse(ProtocolError):
+    """The server closed a connection before sending any byte of a response.
+
+    Internal: on a reused connection this is the signal that a request may be
+    retried on a fresh one.  Callers see it as a :class:`ProtocolError`.
+    """
+
+
+class ResetBeforeResponse(ReadError):
+    """Internal: the connection failed before any byte of a response arrived (retry signal)."""
+
+
+class ResponseNotRead(Error):
+    """``Response.content`` was used on a streamed response whose body was not read yet."""
+
+
+class translate:  # noqa: N801 - used like a function: ``with translate(...):``
+    """Turn native errors raised inside the block into rawhttp errors.
+
+    ``io_error`` is the class for OS-level failures, ``timeout`` the class for
+    an expired deadline.  rawhttp's own errors pass through unchanged.  A
+    class rather than ``@contextmanager``: it runs on every read and costs less.
+    """
+
+    __slots__ = ("io_error", "timeout", "tls")
+
+    def __init__(
+        self,
+        io_error: type[TransportError],
+        timeout: type[TimeoutError],
+        *,
+        tls: bool = False,
+    ) -> None:
+        self.io_error = io_error
+        self.timeout = timeout
+        self.tls = tls
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, Error):
+            return
+        new: Error
+        if isinstance(exc, builtins.TimeoutError):
+            new = self.timeout(_describe_timeout(self.timeout))
+        elif isinstance(exc, asyncio.IncompleteReadError):
+            new = ProtocolError(
+                f"connection closed after {len(exc.partial)} of {exc.expected} expected bytes"
+            )
+        elif isinstance(exc, asyncio.LimitOverrunError | ValueError):
+            # StreamReader.readline() raises ValueError when a line exceeds the stream limit.
+            new = ProtocolError(f"line exceeds the stream buffer limit: {exc}")
+        elif isinstance(exc, ssl.SSLCertVerificationError):
+            new = TLSError(f"certificate verification failed: {exc.verify_message or exc}")
+        elif isinstance(exc, ssl.SSLError):
+            reason = exc.reason or exc
+            new = (
+                TLSError(f"TLS handshake failed: {reason}")
+                if self.tls
+                else self.io_error(f"TLS error: {reason}")
+            )
+        elif isinstance(exc, OSError | EOFError):
+            new = self.io_error(_describe_os_error(exc))
+        else:
+            return
+        raise new from exc
+
+
+def _describe_timeout(cls: type[TimeoutError]) -> str:
+    return {
+        ConnectTimeout: "timed out while connecting",
+        ReadTimeout: "timed out waiting for the server",
+        WriteTimeout: "timed out while sending the request",
+        PoolTimeout: "timed out waiting for a free connection in the pool",
+    }.get(cls, "timed out")
+
+
+def _describe_os_error(exc: BaseException) -> str:
+    if isinstance(exc, socket.gaierror):
+        return f"could not resolve host: {exc}"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection refused: {exc}"
+    if isinstance(exc, ConnectionResetError):
+        return f"connection reset by peer: {exc}"
+    if isinstance(exc, BrokenPipeError):
+        return f"broken pipe: {exc}"
+    text = str(exc) or type(exc).__name__
+    return text

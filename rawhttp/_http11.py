@@ -1,0 +1,269 @@
+"""HTTP/1.1 on a stream: write the request, read the response head and body.
+
+The stream code is thin: it calls ``readline()``/``readexactly()``/``read()``,
+enforces the configured limits, applies the timeouts and hands each line to a
+pure parsing function in :mod:`rawhttp._parse`.  Every blocking call sits in a
+``translate`` block, so no native error escapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import NamedTuple
+
+from ._config import Limits
+from ._exceptions import (
+    NoResponse,
+    ProtocolError,
+    ReadError,
+    ReadTimeout,
+    ResetBeforeResponse,
+    WriteError,
+    WriteTimeout,
+    translate,
+)
+from ._headers import Headers
+from ._parse import (
+    BodyKind,
+    Framing,
+    add_field_line,
+    body_framing,
+    parse_chunk_size,
+    parse_status_line,
+)
+
+__all__ = ["BodyReader", "Clock", "Head", "receive_head", "send_request"]
+
+READ_CHUNK = 64 * 1024
+"""Largest chunk handed out while streaming a body."""
+WHOLE_READ = 1024 * 1024
+"""Bodies up to this size are read with one ``readexactly()``; larger ones in pieces of it."""
+
+
+class Clock:
+    """Deadlines for one request: each blocking step gets ``min(now + step, total deadline)``."""
+
+    __slots__ = ("loop", "total_at")
+
+    def __init__(self, total: float | None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.total_at = None if total is None else self.loop.time() + total
+
+    def until(self, step: float | None) -> float | None:
+        total_at = self.total_at
+        if step is None:
+            return total_at
+        at = self.loop.time() + step
+        return at if total_at is None or at < total_at else total_at
+
+
+class Head(NamedTuple):
+    http_version: str
+    status: int
+    reason: str
+    headers: Headers
+    framing: Framing
+
+
+async def send_request(
+    writer: asyncio.StreamWriter, head: bytes, body: bytes | None, deadline: float | None
+) -> None:
+    """Write the request head and body, then wait until the transport accepted them."""
+    with translate(WriteError, WriteTimeout):
+        if body:
+            if len(body) <= READ_CHUNK:
+                writer.write(head + body)
+            else:
+                writer.write(head)
+                writer.write(body)
+        else:
+            writer.write(head)
+        async with asyncio.timeout_at(deadline):
+            await writer.drain()
+
+
+async def receive_head(
+    reader: asyncio.StreamReader, method: str, limits: Limits, clock: Clock, read: float | None
+) -> Head:
+    """Read status line and headers of the final response, skipping 1xx interim responses."""
+    informational = 0
+    first = True
+    while True:
+        with translate(ReadError, ReadTimeout):
+            async with asyncio.timeout_at(clock.until(read)):
+                try:
+                    line = await reader.readline()
+                except OSError as exc:
+                    if first:  # nothing of a response arrived: an idempotent request may be retried
+                        raise ResetBeforeResponse(
+                            f"connection failed before the response began: {exc}"
+                        ) from exc
+                    raise
+                if not line.endswith(b"\n"):
+                    if not line and first:
+                        raise NoResponse("server closed the connection without sending a response")
+                    raise ProtocolError(
+                        f"connection closed in the middle of the status line: {line[:80]!r}"
+                    )
+                if len(line) > limits.max_status_line:
+                    raise ProtocolError(f"status line longer than {limits.max_status_line} bytes")
+                version, status, reason = parse_status_line(line)
+                headers = await read_fields(reader, limits, "header")
+        first = False
+        if status >= 200:
+            return Head(
+                version, status, reason, headers, body_framing(method, status, version, headers)
+            )
+        if status == 101:
+            raise ProtocolError("unexpected 101 Switching Protocols: no upgrade was requested")
+        informational += 1
+        if informational > limits.max_informational:
+            raise ProtocolError(f"more than {limits.max_informational} 1xx interim responses")
+
+
+async def read_fields(reader: asyncio.StreamReader, limits: Limits, what: str) -> Headers:
+    """Read header (or trailer) lines up to the empty line, within the limits."""
+    fields: list[tuple[str, str]] = []
+    total = 0
+    count = 0
+    max_line = limits.max_header_line
+    while True:
+        line = await reader.readline()
+        if line == b"\r\n":
+            return Headers._from_list(fields)
+        size = len(line)
+        if not line.endswith(b"\n"):
+            raise ProtocolError(f"connection closed in the middle of the {what} section")
+        if size > max_line:
+            raise ProtocolError(f"{what} line longer than {max_line} bytes")
+        total += size
+        count += 1
+        if total > limits.max_header_bytes:
+            raise ProtocolError(f"{what} section larger than {limits.max_header_bytes} bytes")
+        if count > limits.max_headers:
+            raise ProtocolError(f"more than {limits.max_headers} {what} lines")
+        add_field_line(fields, line)
+
+
+class BodyReader:
+    """Reads one response body as its framing says, never past its end.
+
+    ``read_chunk()`` returns the next piece of at most ``READ_CHUNK`` bytes and
+    ``b""`` at the end; ``read_all()`` returns the rest.  A body that ends
+    before its framing says raises ProtocolError: never a silently short body.
+    """
+
+    __slots__ = (
+        "_chunk_left",
+        "_clock",
+        "_limits",
+        "_read",
+        "_reader",
+        "_remaining",
+        "done",
+        "kind",
+        "received",
+        "trailers",
+    )
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        framing: Framing,
+        limits: Limits,
+        clock: Clock,
+        read: float | None,
+    ) -> None:
+        self._reader = reader
+        self.kind = framing.kind
+        self._remaining = framing.length
+        self._chunk_left = 0
+        self._limits = limits
+        self._clock = clock
+        self._read = read
+        self.received = 0
+        self.trailers = Headers()
+        self.done = framing.kind is BodyKind.NONE or (
+            framing.kind is BodyKind.LENGTH and framing.length == 0
+        )
+
+    async def read_all(self) -> bytes:
+        if self.done:
+            return b""
+        if self.kind is BodyKind.LENGTH and self._remaining <= WHOLE_READ:
+            with translate(ReadError, ReadTimeout):
+                async with asyncio.timeout_at(self._clock.until(self._read)):
+                    data = await self._reader.readexactly(self._remaining)
+            self._remaining = 0
+            self.received += len(data)
+            self.done = True
+            return data
+        parts: list[bytes] = []
+        while True:
+            part = await self.read_chunk(WHOLE_READ)
+            if not part:
+                return b"".join(parts)
+            parts.append(part)
+
+    async def read_chunk(self, size: int = READ_CHUNK) -> bytes:
+        if self.done:
+            return b""
+        with translate(ReadError, ReadTimeout):
+            async with asyncio.timeout_at(self._clock.until(self._read)):
+                if self.kind is BodyKind.LENGTH:
+                    data = await self._read_length(size)
+                elif self.kind is BodyKind.CHUNKED:
+                    data = await self._read_chunked(size)
+                else:
+                    data = await self._reader.read(size)
+                    if not data:
+                        self.done = True
+        self.received += len(data)
+        return data
+
+    async def _read_length(self, size: int) -> bytes:
+        want = min(self._remaining, size)
+        data = (
+            await self._reader.readexactly(want)
+            if want <= READ_CHUNK
+            else await self._reader.read(want)
+        )
+        if not data:
+            raise ProtocolError(
+                f"connection closed after {self.received} of "
+                f"{self.received + self._remaining} body bytes"
+            )
+        self._remaining -= len(data)
+        if not self._remaining:
+            self.done = True
+        return data
+
+    async def _read_chunked(self, size: int) -> bytes:
+        reader = self._reader
+        if not self._chunk_left:
+            line = await reader.readline()
+            if not line.endswith(b"\n"):
+                raise ProtocolError("connection closed in the middle of a chunked body")
+            if len(line) > self._limits.max_chunk_line:
+                raise ProtocolError(
+                    f"chunk size line longer than {self._limits.max_chunk_line} bytes"
+                )
+            chunk = parse_chunk_size(line)
+            if chunk == 0:
+                self.trailers = await read_fields(reader, self._limits, "trailer")
+                self.done = True
+                return b""
+            self._chunk_left = chunk
+        want = min(self._chunk_left, size)
+        if want == self._chunk_left:
+            # The rest of this chunk and its CRLF in one read.
+            data = await reader.readexactly(want + 2)
+            if data[-2:] != b"\r\n":
+                raise ProtocolError("chunk data not followed by CRLF")
+            self._chunk_left = 0
+            return data[:-2]
+        data = await reader.read(want)
+        if not data:
+            raise ProtocolError("connection closed in the middle of a chunked body")
+        self._chunk_left -= len(data)
+        return data

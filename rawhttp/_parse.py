@@ -1,0 +1,205 @@
+"""Pure parsing of HTTP/1.1 response heads and framing (RFC 9112): bytes in, values out.
+
+Nothing here touches a socket.  Each function takes one complete line (with
+its line ending) or parsed headers and returns a value or raises
+:class:`ProtocolError`.  Grammar is checked with a regular expression before
+any ``int()`` conversion, because ``int()`` also accepts ``+5``, ``5_0``,
+``" 5 "`` and non-ASCII digits.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import NamedTuple
+
+from ._exceptions import ProtocolError
+from ._headers import Headers
+
+__all__ = [
+    "BodyKind",
+    "Framing",
+    "add_field_line",
+    "body_framing",
+    "parse_chunk_size",
+    "parse_content_length",
+    "parse_status_line",
+]
+
+# status-line = HTTP-version SP status-code SP [ reason-phrase ]        (RFC 9112 section 4)
+# HTTP-version = "HTTP" "/" DIGIT "." DIGIT ; only major version 1 here
+# status-code = 3DIGIT ; reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
+# A missing SP before an empty reason is tolerated: it carries no meaning.
+_STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n")
+
+# field-name = token ; token = 1*tchar                                  (RFC 9110 section 5.1)
+# tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+#         / DIGIT / ALPHA
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+# field-value = *field-content ; field-vchar = VCHAR / obs-text, with SP / HTAB inside.
+# So after trimming, anything in C0 other than HTAB, or DEL, is invalid (this includes CR, LF, NUL).
+_BAD_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+# Content-Length = 1*DIGIT                                             (RFC 9110 section 8.6)
+# Bounded to 18 digits so the value always fits comfortably in 63 bits.
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
+
+# chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF                 (RFC 9112 section 7.1)
+# chunk-size = 1*HEXDIG ; chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+# Extensions are skipped; they must start with BWS ";" and hold no control characters.
+# The size is bounded to 16 hex digits (64 bits).
+_CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:[ \t]*;[\t\x20-\x7e\x80-\xff]*)?\r\n")
+
+_OWS = " \t"
+
+
+class BodyKind(Enum):
+    NONE = "none"
+    LENGTH = "length"
+    CHUNKED = "chunked"
+    CLOSE = "close"
+
+
+class Framing(NamedTuple):
+    """How the body of a response is delimited, and whether the connection may be reused."""
+
+    kind: BodyKind
+    length: int
+    keep_alive: bool
+
+
+def parse_status_line(line: bytes) -> tuple[str, int, str]:
+    """Parse ``b"HTTP/1.1 200 OK\\r\\n"`` into ``("HTTP/1.1", 200, "OK")``."""
+    m = _STATUS_LINE.fullmatch(line)
+    if m is None:
+        raise ProtocolError(f"malformed status line: {_show(line)}")
+    status = int(m.group(2))
+    if status < 100:
+        raise ProtocolError(f"invalid status code {status} (must be 100-599): {_show(line)}")
+    if status > 599:
+        raise ProtocolError(f"invalid status code {status} (must be 100-599): {_show(line)}")
+    reason = m.group(3)
+    return f"HTTP/1.{chr(m.group(1)[0])}", status, reason.decode("latin-1") if reason else ""
+
+
+def add_field_line(fields: list[tuple[str, str]], line: bytes) -> None:
+    """Parse one header or trailer line (ending in CRLF) and append it to ``fields``.
+
+    Whitespace around the value is trimmed.  A line that starts with SP or
+    HTAB is an obsolete line folding (obs-fold): RFC 9112 section 5.2 tells a
+    user agent to replace it with SP, so it is joined to the previous value.
+    """
+    if line[-2:] != b"\r\n":
+        raise ProtocolError(f"header line not terminated by CRLF: {_show(line)}")
+    content = line[:-2]
+    if content[:1] in (b" ", b"\t"):
+        if not fields:
+            raise ProtocolError(f"header section starts with whitespace: {_show(line)}")
+        more = _value(content)
+        name, value = fields[-1]
+        if more:
+            fields[-1] = (name, f"{value} {more}" if value else more)
+        return
+    colon = content.find(b":")
+    field_name = content[:colon]
+    if colon < 1 or not _TOKEN.fullmatch(field_name):
+        raise ProtocolError(f"malformed header line: {_show(line)}")
+    fields.append((field_name.decode("ascii"), _value(content[colon + 1 :])))
+
+
+def _value(raw: bytes) -> str:
+    value = raw.strip(b" \t")
+    if _BAD_VALUE_BYTE.search(value):
+        raise ProtocolError(f"header value contains a forbidden character: {_show(raw)}")
+    return value.decode("latin-1")
+
+
+def parse_content_length(values: list[str]) -> int:
+    """The length from every Content-Length value; identical repeats are accepted.
+
+    ``["5"]``, ``["5", "5"]`` and ``["5, 5"]`` give 5.  Differing values,
+    empty list elements, signs, spaces inside and over-long numbers are errors.
+    """
+    result: int | None = None
+    for value in values:
+        for item in value.split(","):
+            item = item.strip(_OWS)
+            if not _CONTENT_LENGTH.fullmatch(item):
+                raise ProtocolError(f"invalid Content-Length {value!r}")
+            n = int(item)
+            if result is not None and n != result:
+                raise ProtocolError(f"conflicting Content-Length values: {values!r}")
+            result = n
+    if result is None:
+        raise ProtocolError("empty Content-Length")
+    return result
+
+
+def _tokens(values: list[str]) -> list[str]:
+    """A comma-separated list field as lower-case items; empty items are errors."""
+    items = []
+    for value in values:
+        for item in value.split(","):
+            item = item.strip(_OWS).lower()
+            if not item:
+                raise ProtocolError(f"empty element in list header {values!r}")
+            items.append(item)
+    return items
+
+
+def parse_chunk_size(line: bytes) -> int:
+    """Parse a chunk-size line (``b"1a;ext=1\\r\\n"``), skipping extensions."""
+    m = _CHUNK_SIZE_LINE.fullmatch(line)
+    if m is None:
+        raise ProtocolError(f"malformed chunk size line: {_show(line)}")
+    return int(m.group(1), 16)
+
+
+def keep_alive(http_version: str, headers: Headers) -> bool:
+    """Whether the server lets the connection stay open after this response."""
+    values = headers.get_all("connection")
+    tokens = _tokens(values) if values else ()
+    if "close" in tokens:
+        return False
+    if http_version == "HTTP/1.0":
+        return "keep-alive" in tokens
+    return True
+
+
+def body_framing(method: str, status: int, http_version: str, headers: Headers) -> Framing:
+    """Decide how the response body is delimited (RFC 9112 section 6.3).
+
+    Responses to HEAD, and 1xx, 204 and 304 responses have no body.  Otherwise
+    ``Transfer-Encoding: chunked`` (the only transfer coding accepted), then a
+    valid Content-Length, else the body runs until the server closes.  Both
+    Transfer-Encoding and Content-Length, or Transfer-Encoding in an HTTP/1.0
+    response, is ambiguous framing and refused.
+    """
+    reuse = keep_alive(http_version, headers)
+    if method == "HEAD" or status < 200 or status == 204 or status == 304:
+        return Framing(BodyKind.NONE, 0, reuse)
+    transfer_encoding = headers.get_all("transfer-encoding")
+    content_length = headers.get_all("content-length")
+    if transfer_encoding:
+        if content_length:
+            raise ProtocolError(
+                "response has both Transfer-Encoding and Content-Length (ambiguous framing)"
+            )
+        if http_version == "HTTP/1.0":
+            raise ProtocolError("HTTP/1.0 response with Transfer-Encoding (faulty framing)")
+        codings = _tokens(transfer_encoding)
+        if codings != ["chunked"]:
+            raise ProtocolError(
+                f"unsupported Transfer-Encoding {', '.join(codings)!r}: only 'chunked' is accepted"
+            )
+        return Framing(BodyKind.CHUNKED, 0, reuse)
+    if content_length:
+        return Framing(BodyKind.LENGTH, parse_content_length(content_length), reuse)
+    return Framing(BodyKind.CLOSE, 0, False)
+
+
+def _show(line: bytes, limit: int = 80) -> str:
+    """A short, printable rendering of offending bytes for error messages."""
+    text = repr(line[:limit])
+    return text + ("..." if len(line) > limit else "")
