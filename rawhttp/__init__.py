@@ -24,12 +24,26 @@ from ._exceptions import (
 from ._headers import Headers
 from ._response import Response
 from ._session import Session
+from ._sync import (
+    EventLoopRunning,
+    SyncSession,
+    SyncStream,
+    delete,
+    get,
+    head,
+    options,
+    patch,
+    post,
+    put,
+    request,
+)
 from ._version import __version__
 
 __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "DecodingError",
+    "EventLoopRunning",
     "Error",
     "HTTPStatusError",
     "Headers",
@@ -43,6 +57,8 @@ __all__ = [
     "Response",
     "ResponseNotRead",
     "Session",
+    "SyncSession",
+    "SyncStream",
     "TLSError",
     "Timeout",
     "TimeoutError",
@@ -51,4 +67,12 @@ __all__ = [
     "WriteError",
     "WriteTimeout",
     "__version__",
+    "delete",
+    "get",
+    "head",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "request",
 ]
