@@ -165,8 +165,11 @@ class translate:  # noqa: N801 - used like a function: ``with translate(...):``
             new = ProtocolError(
                 f"connection closed after {len(exc.partial)} of {exc.expected} expected bytes"
             )
-        elif isinstance(exc, asyncio.LimitOverrunError | ValueError):
-            # StreamReader.readline() raises ValueError when a line exceeds the stream limit.
+        elif isinstance(exc, asyncio.LimitOverrunError) or (
+            # StreamReader.readline() turns LimitOverrunError into a ValueError; any
+            # other ValueError is a bug and must not be disguised as a protocol error.
+            type(exc) is ValueError and isinstance(exc.__context__, asyncio.LimitOverrunError)
+        ):
             new = ProtocolError(f"line exceeds the stream buffer limit: {exc}")
         elif isinstance(exc, ssl.SSLCertVerificationError):
             new = TLSError(f"certificate verification failed: {exc.verify_message or exc}")

@@ -37,7 +37,7 @@ __all__ = ["BodyReader", "Clock", "Head", "receive_head", "send_request"]
 READ_CHUNK = 64 * 1024
 """Largest chunk handed out while streaming a body."""
 WHOLE_READ = 1024 * 1024
-"""Bodies up to this size are read with one ``readexactly()``; larger ones in pieces of it."""
+"""Largest piece ``read_all()`` asks the stream for at once (each piece is one wait for bytes)."""
 
 
 class Clock:
@@ -190,14 +190,8 @@ class BodyReader:
     async def read_all(self) -> bytes:
         if self.done:
             return b""
-        if self.kind is BodyKind.LENGTH and self._remaining <= WHOLE_READ:
-            with translate(ReadError, ReadTimeout):
-                async with asyncio.timeout_at(self._clock.until(self._read)):
-                    data = await self._reader.readexactly(self._remaining)
-            self._remaining = 0
-            self.received += len(data)
-            self.done = True
-            return data
+        # Piece by piece, never one readexactly(): the read timeout bounds each wait
+        # for bytes, not the transfer of the whole body.
         parts: list[bytes] = []
         while True:
             part = await self.read_chunk(WHOLE_READ)
@@ -222,12 +216,7 @@ class BodyReader:
         return data
 
     async def _read_length(self, size: int) -> bytes:
-        want = min(self._remaining, size)
-        data = (
-            await self._reader.readexactly(want)
-            if want <= READ_CHUNK
-            else await self._reader.read(want)
-        )
+        data = await self._reader.read(min(self._remaining, size))
         if not data:
             raise ProtocolError(
                 f"connection closed after {self.received} of "
@@ -254,16 +243,10 @@ class BodyReader:
                 self.done = True
                 return b""
             self._chunk_left = chunk
-        want = min(self._chunk_left, size)
-        if want == self._chunk_left:
-            # The rest of this chunk and its CRLF in one read.
-            data = await reader.readexactly(want + 2)
-            if data[-2:] != b"\r\n":
-                raise ProtocolError("chunk data not followed by CRLF")
-            self._chunk_left = 0
-            return data[:-2]
-        data = await reader.read(want)
+        data = await reader.read(min(self._chunk_left, size))
         if not data:
             raise ProtocolError("connection closed in the middle of a chunked body")
         self._chunk_left -= len(data)
+        if not self._chunk_left and await reader.readexactly(2) != b"\r\n":
+            raise ProtocolError("chunk data not followed by CRLF")
         return data

@@ -137,14 +137,17 @@ def parse_content_length(values: list[str]) -> int:
 
 
 def _tokens(values: list[str]) -> list[str]:
-    """A comma-separated list field as lower-case items; empty items are errors."""
+    """A comma-separated list field as lower-case items.
+
+    Empty elements are skipped: RFC 9110 section 5.6.1.2 says a recipient MUST
+    parse and ignore them (``"close, "``, ``", chunked"``, an empty value).
+    """
     items = []
     for value in values:
         for item in value.split(","):
             item = item.strip(_OWS).lower()
-            if not item:
-                raise ProtocolError(f"empty element in list header {values!r}")
-            items.append(item)
+            if item:
+                items.append(item)
     return items
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 __all__ = ["Pool", "Pooled", "Waiter"]
@@ -96,7 +97,7 @@ class Pool:
         except ValueError:
             pass
         future = waiter.future
-        if future.done() and not future.cancelled():
+        if future.done() and not future.cancelled() and future.exception() is None:
             given = future.result()
             if given is None:
                 self.release_slot()
@@ -134,6 +135,14 @@ class Pool:
                 return
         self.count -= 1
 
+    def fail_waiters(self, make_error: Callable[[], BaseException]) -> None:
+        """Wake every waiter with an error (the pool is closing); they hold no slot."""
+        waiters = self._waiters
+        while waiters:
+            future = waiters.popleft().future
+            if not future.done():
+                future.set_exception(make_error())
+
     def close_idle(self) -> None:
         for conns in self._idle.values():
             for conn in conns:
@@ -148,8 +157,9 @@ class Pool:
     def _oldest_idle(self) -> Pooled | None:
         oldest = None
         for conns in self._idle.values():
-            if conns and (oldest is None or conns[0].idle_since < oldest.idle_since):
-                oldest = conns[0]
+            for conn in conns:
+                if oldest is None or conn.idle_since < oldest.idle_since:
+                    oldest = conn
         return oldest
 
     @staticmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json as _json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from ._exceptions import DecodingError, HTTPStatusError, ResponseNotRead
@@ -79,10 +79,10 @@ class Response:
         if self._content is not None:
             return self._content
         body = self._body
-        if body is None:
+        if body is None or (self._on_done is None and not body.done):
             raise ResponseNotRead("the response was closed before its body was read")
-        if body.received and not body.done:
-            raise ResponseNotRead("part of the body was already consumed by iter_bytes()")
+        if body.received:
+            raise ResponseNotRead("the body was already consumed by iter_bytes()")
         try:
             self._content = await body.read_all()
         except BaseException:
@@ -91,8 +91,10 @@ class Response:
         self._finish(True)
         return self._content
 
-    async def iter_bytes(self, chunk_size: int = READ_CHUNK) -> AsyncIterator[bytes]:
+    async def iter_bytes(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[bytes, None]:
         """The body in pieces of at most ``chunk_size`` bytes, in constant memory."""
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive int, not {chunk_size!r}")
         if self._content is not None:
             for i in range(0, len(self._content), chunk_size):
                 yield self._content[i : i + chunk_size]

@@ -71,6 +71,8 @@ def encode_fields(headers: HeadersInput | None) -> list[Field]:
     fields = []
     for pair in pairs:
         try:
+            if isinstance(pair, str | bytes):
+                raise TypeError
             name, value = pair
         except (TypeError, ValueError):
             raise InvalidRequest(f"headers must be (name, value) pairs, got {pair!r}") from None
@@ -79,9 +81,11 @@ def encode_fields(headers: HeadersInput | None) -> list[Field]:
 
 
 def check_method(method: str) -> str:
+    if not isinstance(method, str):
+        raise InvalidRequest(f"invalid method {method!r}: must be a str")
     if method in _COMMON_METHODS:
         return method
-    if not isinstance(method, str) or not _TOKEN.fullmatch(method):
+    if not _TOKEN.fullmatch(method):
         raise InvalidRequest(f"invalid method {method!r}")
     return method
 
@@ -99,7 +103,9 @@ def request_head(
     ``Host`` comes first unless the caller gave one (at most one is allowed).
     ``Content-Length`` is added for a known body length unless the caller
     gave the same value; a different value, or a caller Transfer-Encoding with
-    a body of known length, is refused.
+    a body of known length, is refused.  ``content_length=None`` (and not
+    ``chunked``) means no body: a caller Content-Length other than 0, or a
+    caller Transfer-Encoding, is refused too.
     """
     method = check_method(method)
     host = None
@@ -137,5 +143,10 @@ def request_head(
                 f"Content-Length header {caller_length.decode('latin-1')!r} does not match "
                 f"the body length {content_length}"
             )
+    elif caller_te or (caller_length is not None and caller_length != b"0"):
+        # No body will be sent: a framing header announcing one would leave the server waiting.
+        raise InvalidRequest(
+            "Content-Length or Transfer-Encoding given for a request without a body"
+        )
     parts.append(b"\r\n")
     return b"".join(parts)

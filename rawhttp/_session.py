@@ -94,6 +94,7 @@ class Session:
         """Close every connection, idle or in use.  The session cannot be used after."""
         self._closed = True
         self._pool.close_idle()
+        self._pool.fail_waiters(lambda: Error("the session was closed"))
         for conn in list(self._active):
             conn.close()
         # Transports close their sockets on the next loop iteration.

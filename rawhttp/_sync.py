@@ -155,28 +155,35 @@ def request(method: str, url: str, **kwargs: Any) -> Response:
 
 
 def get(url: str, **kwargs: Any) -> Response:
+    """Send one GET request and return the response (see :func:`request`)."""
     return request("GET", url, **kwargs)
 
 
 def head(url: str, **kwargs: Any) -> Response:
+    """Send one HEAD request and return the response (see :func:`request`)."""
     return request("HEAD", url, **kwargs)
 
 
 def options(url: str, **kwargs: Any) -> Response:
+    """Send one OPTIONS request and return the response (see :func:`request`)."""
     return request("OPTIONS", url, **kwargs)
 
 
 def delete(url: str, **kwargs: Any) -> Response:
+    """Send one DELETE request and return the response (see :func:`request`)."""
     return request("DELETE", url, **kwargs)
 
 
 def post(url: str, **kwargs: Any) -> Response:
+    """Send one POST request and return the response (see :func:`request`)."""
     return request("POST", url, **kwargs)
 
 
 def put(url: str, **kwargs: Any) -> Response:
+    """Send one PUT request and return the response (see :func:`request`)."""
     return request("PUT", url, **kwargs)
 
 
 def patch(url: str, **kwargs: Any) -> Response:
+    """Send one PATCH request and return the response (see :func:`request`)."""
     return request("PATCH", url, **kwargs)

@@ -88,6 +88,10 @@ class RawServer:
             await self.handler(conn)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # Cancelled by close(): end normally, or asyncio's start_server callback
+            # logs the cancellation as an error.
+            pass
         finally:
             self.open_now -= 1
             self._tasks.discard(task)
