@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 from typing import NamedTuple
 
+from ._body import RequestBody
 from ._config import Limits
 from ._exceptions import (
+    InvalidRequest,
     NoResponse,
     ProtocolError,
     ReadError,
@@ -32,7 +34,7 @@ from ._parse import (
     parse_status_line,
 )
 
-__all__ = ["BodyReader", "Clock", "Head", "receive_head", "send_request"]
+__all__ = ["BodyReader", "Clock", "Head", "receive_head", "send_request", "send_streamed"]
 
 READ_CHUNK = 64 * 1024
 """Largest chunk handed out while streaming a body."""
@@ -79,6 +81,40 @@ async def send_request(
         else:
             writer.write(head)
         async with asyncio.timeout_at(deadline):
+            await writer.drain()
+
+
+async def send_streamed(
+    writer: asyncio.StreamWriter,
+    head: bytes,
+    body: RequestBody,
+    clock: Clock,
+    write: float | None,
+) -> None:
+    """Write the head, then the body piece by piece (chunked when its length is unknown),
+    waiting for the transport after each piece so memory stays constant."""
+    chunked = body.chunked
+    expected = body.length
+    sent = 0
+    with translate(WriteError, WriteTimeout):
+        writer.write(head)
+        async for piece in body.chunks():
+            if not piece:
+                continue
+            sent += len(piece)
+            if chunked:
+                writer.writelines((b"%x\r\n" % len(piece), piece, b"\r\n"))
+            elif expected is not None and sent > expected:
+                raise InvalidRequest(f"request body is longer than its length {expected}")
+            else:
+                writer.write(piece)
+            async with asyncio.timeout_at(clock.until(write)):
+                await writer.drain()
+        if chunked:
+            writer.write(b"0\r\n\r\n")
+        elif sent != expected:
+            raise InvalidRequest(f"request body ended after {sent} of {expected} bytes")
+        async with asyncio.timeout_at(clock.until(write)):
             await writer.drain()
 
 

@@ -7,9 +7,13 @@ import json as _json
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
+from ._decoding import ContentDecoder, make_decoder
 from ._exceptions import DecodingError, HTTPStatusError, ResponseNotRead
 from ._headers import Headers
 from ._http11 import READ_CHUNK, BodyReader
+
+DECODED_PIECE = 1024 * 1024
+"""Piece size used while decoding a body read whole."""
 
 __all__ = ["Response"]
 
@@ -21,8 +25,10 @@ class Response:
     __slots__ = (
         "_body",
         "_content",
+        "_decode",
         "_on_done",
         "headers",
+        "history",
         "http_version",
         "method",
         "reason",
@@ -42,6 +48,7 @@ class Response:
         body: BodyReader | None = None,
         content: bytes | None = None,
         on_done: Callable[[bool], None] | None = None,
+        decode: bool = True,
     ) -> None:
         self.status = status
         self.reason = reason
@@ -53,6 +60,9 @@ class Response:
         self._body = body
         self._content = content
         self._on_done = on_done
+        self._decode = decode
+        self.history: list[Response] = []
+        """The redirect responses that led here, oldest first (their bodies are not decoded)."""
 
     # -- body ---------------------------------------------------------------
 
@@ -84,15 +94,43 @@ class Response:
         if body.received:
             raise ResponseNotRead("the body was already consumed by iter_bytes()")
         try:
-            self._content = await body.read_all()
+            raw = await body.read_all()
         except BaseException:
             self._finish(False)
             raise
         self._finish(True)
+        decoder = self._decoder()
+        if decoder is None:
+            self._content = raw
+        else:
+            content = b"".join(decoder.feed(raw, DECODED_PIECE))
+            decoder.finish()
+            self._content = content
         return self._content
 
+    def _decoder(self) -> ContentDecoder | None:
+        """The Content-Encoding decoder for this response, if decoding is on and needed."""
+        if not self._decode:
+            return None
+        codings = self.headers.get_all("content-encoding")
+        return make_decoder(codings) if codings else None
+
     async def iter_bytes(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[bytes, None]:
-        """The body in pieces of at most ``chunk_size`` bytes, in constant memory."""
+        """The decoded body in pieces of at most ``chunk_size`` bytes, in constant memory,
+        however well the content compresses."""
+        decoder = self._decoder() if self._content is None else None
+        if decoder is None:
+            async for piece in self.iter_raw(chunk_size):
+                yield piece
+            return
+        async for raw in self.iter_raw(chunk_size):
+            for piece in decoder.feed(raw, chunk_size):
+                yield piece
+        decoder.finish()
+
+    async def iter_raw(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[bytes, None]:
+        """The body as received (content codings not undone), in pieces of at most
+        ``chunk_size`` bytes.  Chunked framing is always removed."""
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, not {chunk_size!r}")
         if self._content is not None:
@@ -112,8 +150,6 @@ class Response:
             ok = True
         finally:
             self._finish(ok)
-
-    iter_raw = iter_bytes
 
     async def aclose(self) -> None:
         """Release the connection; if the body was not read to its end, close it."""

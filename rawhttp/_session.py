@@ -6,27 +6,39 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from types import TracebackType
-from typing import Final
+from typing import Any, Final, TypeAlias
+from urllib.parse import urlencode
 
+from ._body import Content, RequestBody, encode_body
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
 from ._connection import Connection, PoolKey
+from ._decoding import accept_encoding
 from ._exceptions import (
     Error,
     InvalidRequest,
     NoResponse,
     PoolTimeout,
     ResetBeforeResponse,
+    TooManyRedirects,
     WriteError,
     translate,
 )
 from ._headers import HeadersInput
-from ._http11 import BodyReader, Clock, receive_head, send_request
+from ._http11 import BodyReader, Clock, receive_head, send_request, send_streamed
 from ._pool import Pool
+from ._redirects import (
+    CONTENT_HEADERS,
+    CREDENTIAL_HEADERS,
+    REDIRECT_STATUSES,
+    keeps_credentials,
+    redirect_method,
+    resolve_location,
+)
 from ._response import Response
 from ._serialize import Field, encode_field, encode_fields, request_head
-from ._tls import VerifyTypes, context_for, tls_key
+from ._tls import CertTypes, VerifyTypes, context_for, tls_key
 from ._url import URL, parse_url
 from ._version import __version__
 
@@ -35,7 +47,11 @@ __all__ = ["Session"]
 IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 """Methods retried once on a fresh connection when a reused one fails before any response byte."""
 
-_DEFAULT_HEADERS: Final = (("User-Agent", f"rawhttp/{__version__}"), ("Accept", "*/*"))
+USER_AGENT: Final = f"rawhttp/{__version__}"
+DRAIN_LIMIT: Final = 1024 * 1024
+"""A redirect body up to this size is read and discarded so its connection can be reused."""
+
+ParamsInput: TypeAlias = "Mapping[str, Any] | Iterable[tuple[str, Any]]"
 
 
 class Session:
@@ -48,8 +64,14 @@ class Session:
     - ``max_connections``: most connections open at once, over all origins;
     - ``verify``: True (certifi's CA bundle), a CA bundle path, an
       ``ssl.SSLContext`` (used as given) or False (no certificate checks);
+    - ``cert``: a client certificate, as a PEM path (key included) or a
+      ``(certfile, keyfile)`` pair;
     - ``headers``: default headers sent with every request (a request's own
       headers of the same name replace them);
+    - ``auth``: ``(user, password)`` sent as Basic authorization with every request;
+    - ``follow_redirects`` (default False) and ``max_redirects`` (default 20);
+    - ``decode_content``: send Accept-Encoding and undo content codings (default
+      True); ``Response.iter_raw()`` gives the body as received either way;
     - ``limits``: a :class:`Limits` bounding what servers may send;
     - ``keepalive_expiry``: seconds an idle connection is kept for reuse.
     """
@@ -60,15 +82,30 @@ class Session:
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         max_connections: int = 100,
         verify: VerifyTypes = True,
+        cert: CertTypes | None = None,
         headers: HeadersInput | None = None,
+        auth: tuple[str, str] | None = None,
+        follow_redirects: bool = False,
+        max_redirects: int = 20,
+        decode_content: bool = True,
         limits: Limits = DEFAULT_LIMITS,
         keepalive_expiry: float | None = 5.0,
     ) -> None:
         self.timeout = Timeout.coerce(timeout)
         self.limits = limits
         self.verify = verify
-        self._tls_key = tls_key(verify)
-        defaults = encode_fields(_DEFAULT_HEADERS)
+        self.cert = cert
+        self._tls_key = tls_key(verify, cert)
+        self.follow_redirects = follow_redirects
+        if max_redirects < 0:
+            raise ValueError("max_redirects must be >= 0")
+        self.max_redirects = max_redirects
+        self.decode_content = decode_content
+        self._auth = _basic(auth) if auth is not None else None
+        default_pairs = [("User-Agent", USER_AGENT), ("Accept", "*/*")]
+        if decode_content:
+            default_pairs.append(("Accept-Encoding", accept_encoding()))
+        defaults = encode_fields(default_pairs)
         own = encode_fields(headers)
         own_keys = {f.key for f in own}
         self._default_fields = [f for f in defaults if f.key not in own_keys] + own
@@ -115,37 +152,48 @@ class Session:
         method: str,
         url: str,
         *,
+        params: ParamsInput | None = None,
         headers: HeadersInput | None = None,
-        content: bytes | str | None = None,
+        content: Content | None = None,
+        data: Any = None,
+        json: Any = None,
+        auth: tuple[str, str] | None = None,
         timeout: Timeout | float | None = None,
+        follow_redirects: bool | None = None,
     ) -> Response:
-        """Send a request and return the response with its body read."""
-        response, body, _ = await self._exchange(method, url, headers, content, timeout)
-        if body is None:
-            return response
-        await response.read()
-        return response
+        """Send a request and return the response with its body read (and decoded).
 
-    async def get(self, url: str, **kwargs: object) -> Response:
-        return await self.request("GET", url, **kwargs)  # type: ignore[arg-type]
+        ``content`` is bytes, str (UTF-8), a binary file (streamed with its length
+        when it can be known) or an async or plain iterable of bytes (streamed with
+        ``Transfer-Encoding: chunked``); ``data`` a dict or pairs sent as a form;
+        ``json`` any JSON value.  ``params`` (dict or pairs) are added to the query.
+        ``auth=(user, password)`` sends Basic authorization.  ``timeout`` and
+        ``follow_redirects`` override the session's for this request.
+        """
+        return await self._send(
+            method, url, params, headers, content, data, json, auth, timeout, follow_redirects, True
+        )
 
-    async def head(self, url: str, **kwargs: object) -> Response:
-        return await self.request("HEAD", url, **kwargs)  # type: ignore[arg-type]
+    async def get(self, url: str, **kwargs: Any) -> Response:
+        return await self.request("GET", url, **kwargs)
 
-    async def options(self, url: str, **kwargs: object) -> Response:
-        return await self.request("OPTIONS", url, **kwargs)  # type: ignore[arg-type]
+    async def head(self, url: str, **kwargs: Any) -> Response:
+        return await self.request("HEAD", url, **kwargs)
 
-    async def delete(self, url: str, **kwargs: object) -> Response:
-        return await self.request("DELETE", url, **kwargs)  # type: ignore[arg-type]
+    async def options(self, url: str, **kwargs: Any) -> Response:
+        return await self.request("OPTIONS", url, **kwargs)
 
-    async def post(self, url: str, **kwargs: object) -> Response:
-        return await self.request("POST", url, **kwargs)  # type: ignore[arg-type]
+    async def delete(self, url: str, **kwargs: Any) -> Response:
+        return await self.request("DELETE", url, **kwargs)
 
-    async def put(self, url: str, **kwargs: object) -> Response:
-        return await self.request("PUT", url, **kwargs)  # type: ignore[arg-type]
+    async def post(self, url: str, **kwargs: Any) -> Response:
+        return await self.request("POST", url, **kwargs)
 
-    async def patch(self, url: str, **kwargs: object) -> Response:
-        return await self.request("PATCH", url, **kwargs)  # type: ignore[arg-type]
+    async def put(self, url: str, **kwargs: Any) -> Response:
+        return await self.request("PUT", url, **kwargs)
+
+    async def patch(self, url: str, **kwargs: Any) -> Response:
+        return await self.request("PATCH", url, **kwargs)
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -153,83 +201,150 @@ class Session:
         method: str,
         url: str,
         *,
+        params: ParamsInput | None = None,
         headers: HeadersInput | None = None,
-        content: bytes | str | None = None,
+        content: Content | None = None,
+        data: Any = None,
+        json: Any = None,
+        auth: tuple[str, str] | None = None,
         timeout: Timeout | float | None = None,
+        follow_redirects: bool | None = None,
     ) -> AsyncIterator[Response]:
         """``async with s.stream(...) as r:`` gives the response with its body unread.
 
-        Read it with ``async for chunk in r.iter_bytes()`` or ``await r.read()``.
-        On leaving the block an unread body is not drained: the connection is closed.
+        Read it with ``async for chunk in r.iter_bytes()`` (decoded),
+        ``r.iter_raw()`` (as received) or ``await r.read()``.  On leaving the
+        block an unread body is not drained: the connection is closed.
         """
-        response, _, _ = await self._exchange(method, url, headers, content, timeout)
+        response = await self._send(
+            method,
+            url,
+            params,
+            headers,
+            content,
+            data,
+            json,
+            auth,
+            timeout,
+            follow_redirects,
+            False,
+        )
         try:
             yield response
         finally:
             await response.aclose()
 
-    # -- the exchange -------------------------------------------------------
+    # -- one request, following redirects -------------------------------------
 
-    def _build(
-        self, method: str, url: str, headers: HeadersInput | None, content: bytes | str | None
-    ) -> tuple[URL, bytes, bytes | None, bool]:
-        """Everything validated and serialized before any I/O."""
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        params: ParamsInput | None,
+        headers: HeadersInput | None,
+        content: Content | None,
+        data: Any,
+        json: Any,
+        auth: tuple[str, str] | None,
+        timeout: Timeout | float | None,
+        follow_redirects: bool | None,
+        read: bool,
+    ) -> Response:
         if self._closed:
             raise Error("the session is closed")
-        target = parse_url(url)
         if not isinstance(method, str):
             raise InvalidRequest(f"method must be a str, not {type(method).__name__}")
         if method == "CONNECT":
             raise InvalidRequest("CONNECT is not supported by Session.request")
-        body: bytes | None
-        if content is None:
-            body = None
-        elif isinstance(content, bytes | bytearray | memoryview):
-            body = bytes(content)
-        elif isinstance(content, str):
-            body = content.encode("utf-8")
-        else:
-            raise InvalidRequest(f"content must be bytes or str, not {type(content).__name__}")
-        fields = self._fields(headers, target)
-        length = (
-            len(body) if body is not None else (0 if method in ("POST", "PUT", "PATCH") else None)
-        )
-        head = request_head(method, target, fields, content_length=length)
-        close = any(f.key == "connection" and b"close" in f.value.lower() for f in fields)
-        return target, head, body, close
-
-    def _fields(self, headers: HeadersInput | None, url: URL) -> list[Field]:
+        target = parse_url(_with_params(url, params) if params else url)
+        body = encode_body(content, data, json)
         own = encode_fields(headers)
-        if own:
-            keys = {f.key for f in own}
-            fields = [f for f in self._default_fields if f.key not in keys] + own
-        else:
-            keys = set()
-            fields = list(self._default_fields)
-        if url.username is not None and "authorization" not in keys | self._default_keys:
-            token = f"{url.username}:{url.password or ''}".encode()
-            fields.append(encode_field("Authorization", b"Basic " + base64.b64encode(token)))
+        credentials = _basic(auth) if auth is not None else self._auth
+        t = self.timeout if timeout is None else Timeout.coerce(timeout)
+        clock = Clock(t.total)
+        follow = self.follow_redirects if follow_redirects is None else follow_redirects
+        history: list[Response] = []
+        while True:
+            fields = self._fields(own, target, credentials, body)
+            response = await self._exchange(method, target, fields, body, clock, t)
+            location = response.headers.get("location")
+            if not follow or response.status not in REDIRECT_STATUSES or location is None:
+                break
+            await _drain(response)
+            if len(history) >= self.max_redirects:
+                raise TooManyRedirects(
+                    f"more than {self.max_redirects} redirects (last to {location!r})"
+                )
+            history.append(response)
+            new_target = resolve_location(target, location)
+            new_method = redirect_method(response.status, method)
+            if new_method != method and new_method == "GET":
+                body = None
+                own = [f for f in own if f.key not in CONTENT_HEADERS]
+            elif body is not None and not body.replayable:
+                raise InvalidRequest(
+                    f"cannot follow the {response.status} redirect to {str(new_target)!r}: "
+                    "the request body was a stream and cannot be sent again"
+                )
+            if not keeps_credentials(target, new_target):
+                own = [f for f in own if f.key not in CREDENTIAL_HEADERS]
+                credentials = None
+            method, target = new_method, new_target
+        response.history = history
+        if read:
+            await response.read()
+        return response
+
+    def _fields(
+        self, own: list[Field], url: URL, credentials: Field | None, body: RequestBody | None
+    ) -> list[Field]:
+        """Session defaults not overridden, the request's own headers, then auth and
+        Content-Type when the request did not set them."""
+        if not own and credentials is None and url.username is None and body is None:
+            return self._default_fields
+        keys = {f.key for f in own}
+        fields = [f for f in self._default_fields if f.key not in keys] + own
+        keys |= self._default_keys
+        if "authorization" not in keys:
+            if credentials is None and url.username is not None:
+                credentials = _basic((url.username, url.password or ""))
+            if credentials is not None:
+                fields.append(credentials)
+        if body is not None and body.content_type and "content-type" not in keys:
+            fields.append(encode_field("Content-Type", body.content_type))
         return fields
 
     async def _exchange(
         self,
         method: str,
-        url: str,
-        headers: HeadersInput | None,
-        content: bytes | str | None,
-        timeout: Timeout | float | None,
-    ) -> tuple[Response, BodyReader | None, Clock]:
-        target, head, body, client_close = self._build(method, url, headers, content)
-        t = self.timeout if timeout is None else Timeout.coerce(timeout)
-        clock = Clock(t.total)
+        target: URL,
+        fields: list[Field],
+        body: RequestBody | None,
+        clock: Clock,
+        t: Timeout,
+    ) -> Response:
+        """One request and response head on one connection (retried once on a fresh
+        connection when a reused one failed before any response byte)."""
+        if body is None:
+            length = 0 if method in ("POST", "PUT", "PATCH") else None
+            head = request_head(method, target, fields, content_length=length)
+        else:
+            head = request_head(
+                method, target, fields, content_length=body.length, chunked=body.chunked
+            )
+        client_close = any(f.key == "connection" and b"close" in f.value.lower() for f in fields)
         key: PoolKey = (target.scheme, target.host, target.port, self._tls_key)
-        retry_allowed = method in IDEMPOTENT
+        retry_allowed = method in IDEMPOTENT and (body is None or body.replayable)
         attempt = 0
         while True:
             conn, reused = await self._acquire(key, target, clock, t, fresh=attempt > 0)
             conn.requests += 1
             try:
-                await send_request(conn.writer, head, body, clock.until(t.write))
+                if body is None or body.data is not None:
+                    data = None if body is None else body.data
+                    await send_request(conn.writer, head, data, clock.until(t.write))
+                else:
+                    await send_streamed(conn.writer, head, body, clock, t.write)
                 response_head = await receive_head(conn.reader, method, self.limits, clock, t.read)
             except (NoResponse, ResetBeforeResponse, WriteError):
                 self._release(conn, False)
@@ -257,12 +372,12 @@ class Session:
             method=method,
             body=reader,
             on_done=on_done,
+            decode=self.decode_content,
         )
         if reader.done:
             response._content = b""
             response._finish(True)
-            return response, None, clock
-        return response, reader, clock
+        return response
 
     async def _acquire(
         self, key: PoolKey, url: URL, clock: Clock, t: Timeout, *, fresh: bool
@@ -290,7 +405,7 @@ class Session:
             return got, True
         # A slot is reserved for us: open a new connection.
         try:
-            ssl_context = context_for(self.verify) if url.scheme == "https" else None
+            ssl_context = context_for(self.verify, self.cert) if url.scheme == "https" else None
             conn = await Connection.open(
                 url, key, ssl_context=ssl_context, deadline=clock.until(t.connect)
             )
@@ -312,3 +427,50 @@ class Session:
             self._pool.release_slot()
             return
         self._pool.checkin(conn, reusable=reusable, now=asyncio.get_running_loop().time())
+
+
+def _with_params(url: str, params: ParamsInput) -> str:
+    """``url`` with ``params`` form-encoded and appended to its query."""
+    pairs = params if isinstance(params, Mapping) else list(params)
+    try:
+        query = urlencode(pairs, doseq=True)
+    except TypeError as exc:
+        raise InvalidRequest(f"params= cannot be encoded: {exc}") from exc
+    if not query:
+        return url
+    base, hash_, fragment = url.partition("#")
+    joiner = "&" if "?" in base else "?"
+    if base.endswith(("?", "&")):
+        joiner = ""
+    return f"{base}{joiner}{query}{hash_}{fragment}"
+
+
+def _basic(auth: tuple[str, str]) -> Field:
+    try:
+        user, password = auth
+    except (TypeError, ValueError):
+        raise InvalidRequest("auth must be a (user, password) pair") from None
+    token = base64.b64encode(f"{user}:{password}".encode())
+    return encode_field("Authorization", b"Basic " + token)
+
+
+async def _drain(response: Response) -> None:
+    """Read and discard (undecoded) the body of a redirect so its connection can be
+    reused; a body larger than DRAIN_LIMIT closes the connection instead."""
+    body = response._body
+    kept: list[bytes] = []
+    total = 0
+    try:
+        if body is not None:
+            while total <= DRAIN_LIMIT:
+                piece = await body.read_chunk()
+                if not piece:
+                    break
+                total += len(piece)
+                kept.append(piece)
+    except Error:
+        pass
+    finally:
+        await response.aclose()
+    if response._content is None:
+        response._content = b"".join(kept)
