@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 from urllib.parse import urljoin
 
@@ -17,6 +18,7 @@ __all__ = [
     "resolve_location",
 ]
 
+_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 CONTENT_HEADERS: Final = frozenset(
     {"content-length", "content-type", "transfer-encoding", "content-encoding"}
@@ -52,7 +54,10 @@ def keeps_credentials(old: URL, new: URL) -> bool:
 
 def resolve_location(current: URL, location: str) -> URL:
     """The absolute URL a Location header points to, resolved against ``current``."""
+    location = location.strip()
     try:
-        return parse_url(urljoin(str(current), location.strip()))
+        if _HAS_SCHEME.match(location):  # absolute: parse as given ("http://" is an error)
+            return parse_url(location)
+        return parse_url(urljoin(str(current), location))
     except (InvalidURL, ValueError) as exc:
         raise InvalidURL(f"redirect to an invalid or unsupported URL {location!r}: {exc}") from exc

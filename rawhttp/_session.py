@@ -109,7 +109,6 @@ class Session:
         own = encode_fields(headers)
         own_keys = {f.key for f in own}
         self._default_fields = [f for f in defaults if f.key not in own_keys] + own
-        self._default_keys = {f.key for f in self._default_fields}
         self._pool = Pool(max_connections, keepalive_expiry)
         self._active: set[Connection] = set()
         self._closed = False
@@ -264,8 +263,9 @@ class Session:
         clock = Clock(t.total)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         history: list[Response] = []
+        defaults = self._default_fields
         while True:
-            fields = self._fields(own, target, credentials, body)
+            fields = self._fields(defaults, own, target, credentials, body)
             response = await self._exchange(method, target, fields, body, clock, t)
             location = response.headers.get("location")
             if not follow or response.status not in REDIRECT_STATUSES or location is None:
@@ -286,8 +286,12 @@ class Session:
                     f"cannot follow the {response.status} redirect to {str(new_target)!r}: "
                     "the request body was a stream and cannot be sent again"
                 )
+            if new_target.origin != target.origin:  # a caller's Host named the old server
+                own = [f for f in own if f.key != "host"]
+                defaults = [f for f in defaults if f.key != "host"]
             if not keeps_credentials(target, new_target):
                 own = [f for f in own if f.key not in CREDENTIAL_HEADERS]
+                defaults = [f for f in defaults if f.key not in CREDENTIAL_HEADERS]
                 credentials = None
             method, target = new_method, new_target
         response.history = history
@@ -296,15 +300,21 @@ class Session:
         return response
 
     def _fields(
-        self, own: list[Field], url: URL, credentials: Field | None, body: RequestBody | None
+        self,
+        defaults: list[Field],
+        own: list[Field],
+        url: URL,
+        credentials: Field | None,
+        body: RequestBody | None,
     ) -> list[Field]:
         """Session defaults not overridden, the request's own headers, then auth and
-        Content-Type when the request did not set them."""
+        Content-Type when the request did not set them.  ``defaults`` is the session's
+        default fields, without credential headers once a redirect left the origin."""
         if not own and credentials is None and url.username is None and body is None:
-            return self._default_fields
+            return defaults
         keys = {f.key for f in own}
-        fields = [f for f in self._default_fields if f.key not in keys] + own
-        keys |= self._default_keys
+        fields = [f for f in defaults if f.key not in keys] + own
+        keys.update(f.key for f in defaults)
         if "authorization" not in keys:
             if credentials is None and url.username is not None:
                 credentials = _basic((url.username, url.password or ""))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -125,7 +125,14 @@ class SyncStream:
         return getattr(self.response, name)
 
     def iter_bytes(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
-        chunks = self.response.iter_bytes(chunk_size)
+        """The decoded body in pieces of at most ``chunk_size`` bytes."""
+        return self._blocking(self.response.iter_bytes(chunk_size))
+
+    def iter_raw(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+        """The body as received, in pieces of at most ``chunk_size`` bytes."""
+        return self._blocking(self.response.iter_raw(chunk_size))
+
+    def _blocking(self, chunks: AsyncGenerator[bytes, None]) -> Iterator[bytes]:
         try:
             while True:
                 try:
@@ -143,13 +150,18 @@ class SyncStream:
         return repr(self.response)
 
 
+_SESSION_OPTIONS = ("verify", "cert", "limits", "max_redirects", "decode_content")
+"""Keyword arguments of the one-shot functions that configure their Session."""
+
+
 def request(method: str, url: str, **kwargs: Any) -> Response:
     """Send one request and return the response; the connection is closed after.
 
     Keyword arguments of :meth:`Session.request` go to the request; ``timeout``
-    and ``verify`` apply to it too.
+    and ``verify`` apply to it too, and so do the Session options ``cert``,
+    ``limits``, ``max_redirects`` and ``decode_content``.
     """
-    options = {k: kwargs.pop(k) for k in ("verify", "limits") if k in kwargs}
+    options = {k: kwargs.pop(k) for k in _SESSION_OPTIONS if k in kwargs}
     with SyncSession(**options) as session:
         return session.request(method, url, **kwargs)
 

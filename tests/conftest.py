@@ -96,7 +96,7 @@ class RawServer:
             self.open_now -= 1
             self._tasks.discard(task)
             writer.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
 
     async def close(self) -> None:
@@ -139,3 +139,50 @@ def replay(*responses: bytes, close: bool = False) -> Handler:
             pass
 
     return handler
+
+
+# -- helpers for request bodies (chunked or Content-Length) --------------------
+
+
+async def read_chunked(reader: asyncio.StreamReader) -> bytes:
+    """Read a chunked message body (and its trailer section) strictly; return the data."""
+    parts: list[bytes] = []
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        size = int(line[:-2].split(b";")[0], 16)
+        if size == 0:
+            while await reader.readuntil(b"\r\n") != b"\r\n":
+                pass  # trailer fields
+            return b"".join(parts)
+        parts.append(await reader.readexactly(size))
+        if await reader.readexactly(2) != b"\r\n":
+            raise AssertionError("chunk data not followed by CRLF")
+
+
+def head_fields(head: bytes) -> list[tuple[str, str]]:
+    """The header fields of a request head as (lower-case name, value) pairs."""
+    fields = []
+    for line in head.split(b"\r\n")[1:]:
+        if line:
+            name, _, value = line.partition(b":")
+            fields.append((name.decode("latin-1").lower(), value.strip().decode("latin-1")))
+    return fields
+
+
+async def read_message(conn: RawConnection) -> tuple[bytes, bytes]:
+    """Read one request: its head and its body, Content-Length or chunked (decoded).
+
+    Returns ``(b"", b"")`` at EOF; appends ``head + body`` to ``server.requests``.
+    """
+    try:
+        head = await conn.reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return b"", b""
+    fields = dict(head_fields(head))
+    body = b""
+    if fields.get("transfer-encoding", "").lower() == "chunked":
+        body = await read_chunked(conn.reader)
+    elif "content-length" in fields:
+        body = await conn.reader.readexactly(int(fields["content-length"]))
+    conn.server.requests.append(head + body)
+    return head, body

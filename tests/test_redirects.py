@@ -1,0 +1,650 @@
+"""Following redirects: methods and bodies, credentials across origins, relative
+Locations, drained redirect bodies, limits; and the pure functions behind them."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import io
+import pathlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from conftest import RawConnection, RawServer, head_fields, read_message
+
+import rawhttp
+from rawhttp._redirects import keeps_credentials, redirect_method, resolve_location
+from rawhttp._url import parse_url
+
+MakeServer = Callable[..., Awaitable[RawServer]]
+QUICK = rawhttp.Timeout(5.0)
+
+
+def redirect(status: int, location: str, body: bytes = b"", extra: str = "") -> bytes:
+    return (
+        f"HTTP/1.1 {status} Moved\r\nLocation: {location}\r\n{extra}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def ok(body: bytes = b"final") -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+
+
+class Seen:
+    """One request as the server read it."""
+
+    def __init__(self, head: bytes, body: bytes) -> None:
+        self.head = head
+        self.body = body
+        line = head.split(b"\r\n", 1)[0].decode("ascii")
+        self.method, self.target, _ = line.split(" ")
+        self.fields = head_fields(head)
+
+    def values(self, name: str) -> list[str]:
+        return [v for k, v in self.fields if k == name]
+
+    def has(self, name: str) -> bool:
+        return any(k == name for k, _ in self.fields)
+
+
+class Router:
+    """A raw keep-alive handler answering by request target (404 for unknown ones)."""
+
+    def __init__(self, routes: dict[str, bytes] | None = None) -> None:
+        self.routes = routes or {}
+        self.seen: list[Seen] = []
+
+    async def __call__(self, conn: RawConnection) -> None:
+        while True:
+            head, body = await read_message(conn)
+            if not head:
+                return
+            seen = Seen(head, body)
+            self.seen.append(seen)
+            default = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+            await conn.send(self.routes.get(seen.target, default))
+
+    @property
+    def path(self) -> list[str]:
+        return [s.target for s in self.seen]
+
+
+@pytest.fixture
+async def routed(raw_server: MakeServer) -> tuple[Router, RawServer]:
+    router = Router()
+    return router, await raw_server(router)
+
+
+def assert_clean(session: rawhttp.Session) -> None:
+    assert not session._active
+    assert session._pool.waiting == 0
+    assert session._pool.count == session._pool.idle_count
+
+
+# -- on and off -------------------------------------------------------------------
+
+
+async def test_redirects_not_followed_by_default(routed: tuple[Router, RawServer]) -> None:
+    router, server = routed
+    router.routes["/a"] = redirect(302, "/b", b"moved")
+    router.routes["/b"] = ok()
+    async with rawhttp.Session(timeout=QUICK) as s:
+        r = await s.get(server.url("/a"))
+        assert r.status == 302
+        assert r.is_redirect
+        assert r.headers["location"] == "/b"
+        assert r.content == b"moved"
+        assert r.history == []
+        assert_clean(s)
+    assert router.path == ["/a"]
+
+
+async def test_follow_per_session_with_history(routed: tuple[Router, RawServer]) -> None:
+    router, server = routed
+    router.routes["/a"] = redirect(302, "/b", b"to b")
+    router.routes["/b"] = redirect(301, server.url("/c"))
+    router.routes["/c"] = redirect(307, "/d")
+    router.routes["/d"] = redirect(308, "/e")
+    router.routes["/e"] = ok(b"at e")
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        r = await s.get(server.url("/a"))
+        assert r.status == 200
+        assert r.content == b"at e"
+        assert r.url == server.url("/e")
+        assert [h.status for h in r.history] == [302, 301, 307, 308]
+        assert [h.url for h in r.history] == [server.url(p) for p in ("/a", "/b", "/c", "/d")]
+        assert r.history[0].content == b"to b"
+        assert all(h.history == [] for h in r.history)
+        # Per request False overrides the session.
+        r = await s.get(server.url("/a"), follow_redirects=False)
+        assert r.status == 302
+        assert r.history == []
+        assert_clean(s)
+    assert router.path == ["/a", "/b", "/c", "/d", "/e", "/a"]
+    assert server.connections == 1  # every redirect body was drained, the connection reused
+
+
+async def test_follow_per_request(routed: tuple[Router, RawServer]) -> None:
+    router, server = routed
+    router.routes["/a"] = redirect(303, "/b")
+    router.routes["/b"] = ok()
+    async with rawhttp.Session(timeout=QUICK) as s:
+        r = await s.get(server.url("/a"), follow_redirects=True)
+        assert (r.status, r.content, len(r.history)) == (200, b"final", 1)
+        async with s.stream("GET", server.url("/a"), follow_redirects=True) as streamed:
+            assert streamed.status == 200
+            assert [h.status for h in streamed.history] == [303]
+            assert b"".join([c async for c in streamed.iter_bytes()]) == b"final"
+        assert_clean(s)
+
+
+async def test_redirect_statuses_without_location_or_not_followed(
+    routed: tuple[Router, RawServer],
+) -> None:
+    router, server = routed
+    router.routes["/no-location"] = b"HTTP/1.1 302 Found\r\nContent-Length: 2\r\n\r\nhi"
+    router.routes["/300"] = redirect(300, "/x")
+    router.routes["/304"] = b"HTTP/1.1 304 Not Modified\r\nLocation: /x\r\n\r\n"
+    router.routes["/x"] = ok()
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        r = await s.get(server.url("/no-location"))
+        assert (r.status, r.content, r.history) == (302, b"hi", [])
+        assert (await s.get(server.url("/300"))).status == 300
+        assert (await s.get(server.url("/304"))).status == 304
+    assert "/x" not in router.path
+
+
+# -- limits ---------------------------------------------------------------------
+
+
+async def test_max_redirects(routed: tuple[Router, RawServer]) -> None:
+    router, server = routed
+    for i in range(3):
+        router.routes[f"/{i}"] = redirect(302, f"/{i + 1}")
+    router.routes["/3"] = ok()
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True, max_redirects=3) as s:
+        r = await s.get(server.url("/0"))  # exactly 3 redirects: allowed
+        assert len(r.history) == 3
+    router.seen.clear()
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True, max_redirects=2) as s:
+        with pytest.raises(rawhttp.TooManyRedirects, match="more than 2 redirects") as info:
+            await s.get(server.url("/0"))
+        assert isinstance(info.value, rawhttp.Error)
+        assert_clean(s)
+        assert s._pool.count == 1
+    assert router.path == ["/0", "/1", "/2"]
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True, max_redirects=0) as s:
+        with pytest.raises(rawhttp.TooManyRedirects):
+            await s.get(server.url("/0"))
+        r = await s.get(server.url("/0"), follow_redirects=False)
+        assert r.status == 302
+    with pytest.raises(ValueError, match="max_redirects"):
+        rawhttp.Session(max_redirects=-1)
+
+
+async def test_redirect_loop_stops(routed: tuple[Router, RawServer]) -> None:
+    router, server = routed
+    router.routes["/loop"] = redirect(302, "/loop", b"again")
+    router.routes["/ping"] = redirect(301, "/pong")
+    router.routes["/pong"] = redirect(301, "/ping")
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        with pytest.raises(rawhttp.TooManyRedirects, match="more than 20"):
+            await s.get(server.url("/loop"))
+        assert len(router.seen) == 21  # the first request and 20 redirects
+        with pytest.raises(rawhttp.TooManyRedirects):
+            await s.get(server.url("/ping"))
+        assert_clean(s)
+    assert server.connections == 1
+
+
+# -- methods and bodies -------------------------------------------------------
+
+
+CONTENT_FIELDS = ("content-length", "content-type", "transfer-encoding", "content-encoding")
+
+
+@pytest.mark.parametrize("status", [301, 302, 303])
+async def test_post_becomes_get_without_body(routed: tuple[Router, RawServer], status: int) -> None:
+    router, server = routed
+    router.routes["/form"] = redirect(status, "/done")
+    router.routes["/done"] = ok()
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        r = await s.post(
+            server.url("/form"),
+            json={"k": "v"},
+            headers={"Content-Encoding": "identity", "X-Keep": "1"},
+        )
+        assert r.status == 200
+        assert r.history[0].method == "POST"
+        assert r.method == "GET"
+        # A streamed (non-replayable) body is simply dropped too.
+        r = await s.post(server.url("/form"), content=iter([b"chunk"]))
+        assert r.status == 200
+        assert_clean(s)
+    first, second, third, fourth = router.seen
+    assert (first.method, first.body) == ("POST", b'{"k": "v"}')
+    assert (third.method, third.body) == ("POST", b"chunk")
+    for seen in (second, fourth):
+        assert seen.method == "GET"
+        assert seen.target == "/done"
+        assert seen.body == b""
+        for name in CONTENT_FIELDS:
+            assert not seen.has(name), seen.head
+        assert seen.head.endswith(b"\r\n\r\n")
+    assert second.values("x-keep") == ["1"]
+    assert server.connections == 1  # nothing was left unread on the connection
+
+
+async def test_303_after_put_and_delete_becomes_get(routed: tuple[Router, RawServer]) -> None:
+    router, server = routed
+    router.routes["/res"] = redirect(303, "/see-other")
+    router.routes["/see-other"] = ok()
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        await s.put(server.url("/res"), content=b"new state")
+        await s.delete(server.url("/res"))
+        r = await s.head(server.url("/res"))
+        assert r.status == 200
+    assert [(x.method, x.target) for x in router.seen] == [
+        ("PUT", "/res"),
+        ("GET", "/see-other"),
+        ("DELETE", "/res"),
+        ("GET", "/see-other"),
+        ("HEAD", "/res"),
+        ("HEAD", "/see-other"),  # 303 keeps HEAD
+    ]
+    assert router.seen[1].body == b""
+    assert not router.seen[1].has("content-length")
+
+
+@pytest.mark.parametrize("status", [307, 308])
+async def test_307_308_keep_method_and_body(
+    routed: tuple[Router, RawServer], status: int, tmp_path: pathlib.Path
+) -> None:
+    router, server = routed
+    router.routes["/upload"] = redirect(status, "/stored")
+    router.routes["/stored"] = ok()
+    payload = bytes(range(256)) * 300
+    path = tmp_path / "payload.bin"
+    path.write_bytes(b"skip" + payload)
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        await s.post(server.url("/upload"), content=payload)
+        await s.put(server.url("/upload"), data={"a": "b"})
+        with open(path, "rb") as f:
+            f.seek(4)
+            await s.patch(server.url("/upload"), content=f)  # a file is replayable
+        r = await s.post(server.url("/upload"), content=io.BytesIO(b"buffer"))
+        assert r.status == 200
+        assert_clean(s)
+    pairs = [router.seen[i : i + 2] for i in range(0, 8, 2)]
+    expected = [
+        ("POST", payload, []),
+        ("PUT", b"a=b", ["application/x-www-form-urlencoded"]),
+        ("PATCH", payload, []),
+        ("POST", b"buffer", []),
+    ]
+    for (before, after), (method, body, content_type) in zip(pairs, expected, strict=True):
+        for seen in (before, after):
+            assert seen.method == method
+            assert seen.body == body
+            assert seen.values("content-length") == [str(len(body))]
+            assert seen.values("content-type") == content_type
+        assert after.target == "/stored"
+
+
+@pytest.mark.parametrize("status", [307, 308])
+async def test_307_with_streamed_body_is_invalid_request(
+    routed: tuple[Router, RawServer], status: int
+) -> None:
+    router, server = routed
+    router.routes["/upload"] = redirect(status, "/stored", b"redirect body")
+    router.routes["/stored"] = ok()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"once"
+
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        with pytest.raises(rawhttp.InvalidRequest) as info:
+            await s.post(server.url("/upload"), content=body())
+        message = str(info.value)
+        assert f"{status} redirect" in message
+        assert server.url("/stored") in message
+        assert "stream" in message
+        assert isinstance(info.value, rawhttp.Error)
+        assert_clean(s)
+        # Nothing is broken: the same connection serves the next request.
+        r = await s.get(server.url("/stored"))
+        assert r.content == b"final"
+        # Without following, the redirect is returned as usual.
+        r = await s.post(server.url("/upload"), content=body(), follow_redirects=False)
+        assert r.status == status
+        assert_clean(s)
+    assert [x.target for x in router.seen] == ["/upload", "/stored", "/upload"]
+    assert router.seen[0].body == b"once"
+    assert server.connections == 1
+
+
+# -- credentials across origins ------------------------------------------------
+
+CREDENTIALS = {
+    "Authorization": "Bearer secret",
+    "Cookie": "session=abc",
+    "Proxy-Authorization": "Basic cHJveHk6cHc=",
+}
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+async def two_origins(raw_server: MakeServer) -> tuple[Router, RawServer, Router, RawServer]:
+    a, b = Router(), Router()
+    server_a = await raw_server(a)
+    server_b = await raw_server(b)
+    for router, other in ((a, server_b), (b, server_a)):
+        router.routes["/away"] = redirect(302, other.url("/landed"))
+        router.routes["/stay"] = redirect(307, "/landed")
+        router.routes["/landed"] = ok()
+    return a, server_a, b, server_b
+
+
+async def test_credential_headers_dropped_when_the_port_changes(raw_server: MakeServer) -> None:
+    a, server_a, b, server_b = await two_origins(raw_server)
+    headers = {**CREDENTIALS, "X-Other": "kept"}
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        r = await s.get(server_a.url("/away"), headers=headers)
+        assert r.url == server_b.url("/landed")
+        (landed,) = b.seen
+        for name in ("authorization", "cookie", "proxy-authorization"):
+            assert not landed.has(name), landed.head
+        assert landed.values("x-other") == ["kept"]
+        for name, value in CREDENTIALS.items():
+            assert a.seen[0].values(name.lower()) == [value]
+        # Same origin: kept.
+        await s.get(server_a.url("/stay"), headers=headers)
+        stay, landed_a = a.seen[1:]
+        for name, value in CREDENTIALS.items():
+            assert stay.values(name.lower()) == [value]
+            assert landed_a.values(name.lower()) == [value]
+
+
+async def test_auth_credentials_dropped_cross_origin(raw_server: MakeServer) -> None:
+    a, server_a, b, server_b = await two_origins(raw_server)
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        await s.get(server_a.url("/away"), auth=("user", "pw"))
+        assert a.seen[-1].values("authorization") == [basic("user", "pw")]
+        assert not b.seen[-1].has("authorization")
+        await s.get(server_a.url("/stay"), auth=("user", "pw"))
+        assert a.seen[-1].values("authorization") == [basic("user", "pw")]
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True, auth=("sess", "pw")) as s:
+        await s.get(server_b.url("/away"))
+        assert b.seen[-1].values("authorization") == [basic("sess", "pw")]
+        assert a.seen[-1].target == "/landed"
+        assert not a.seen[-1].has("authorization")
+        await s.get(server_b.url("/stay"))
+        assert b.seen[-1].target == "/landed"
+        assert b.seen[-1].values("authorization") == [basic("sess", "pw")]
+        # URL userinfo does not follow a redirect to another origin either.
+        await s.get(f"http://u:p@127.0.0.1:{server_a.port}/away", auth=None)
+        assert b.seen[-1].target == "/landed"
+        assert b.seen[-1].values("authorization") == []
+
+
+async def test_session_default_credential_headers_dropped_cross_origin(
+    raw_server: MakeServer,
+) -> None:
+    a, server_a, b, server_b = await two_origins(raw_server)
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True, headers=CREDENTIALS) as s:
+        await s.get(server_a.url("/away"))
+        assert a.seen[-1].values("authorization") == ["Bearer secret"]
+        landed = b.seen[-1]
+        assert landed.target == "/landed"
+        for name in ("authorization", "cookie", "proxy-authorization"):
+            assert not landed.has(name), landed.head
+        await s.get(server_a.url("/stay"))
+        assert a.seen[-1].values("cookie") == ["session=abc"]
+        # The next request to the first origin still carries the session defaults.
+        await s.get(server_b.url("/landed"))
+        assert b.seen[-1].values("authorization") == ["Bearer secret"]
+
+
+async def test_custom_host_header_not_sent_to_another_origin(raw_server: MakeServer) -> None:
+    a, server_a, b, server_b = await two_origins(raw_server)
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        # Same origin: the caller's Host (a virtual host) is kept.
+        await s.get(server_a.url("/stay"), headers={"Host": "virtual.example"})
+        assert a.seen[-1].target == "/landed"
+        assert a.seen[-1].values("host") == ["virtual.example"]
+        # Another origin: the Host is the new server's, not the stale virtual host.
+        await s.get(server_a.url("/away"), headers={"Host": "virtual.example"})
+        assert b.seen[-1].target == "/landed"
+        assert b.seen[-1].values("host") == [f"127.0.0.1:{server_b.port}"]
+
+
+# -- Location resolution ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("/x", "/x"),
+        ("x", "/dir/sub/x"),
+        ("../y", "/dir/y"),
+        ("?q=1", "/dir/sub/page?q=1"),
+        ("//127.0.0.1:{port}/z", "/z"),
+        ("http://127.0.0.1:{port}/abs?k=v", "/abs?k=v"),
+        ("/with space/%C3%A9", "/with%20space/%C3%A9"),
+        ("/frag#section", "/frag"),
+        ("  /padded  ", "/padded"),
+    ],
+)
+async def test_relative_location_resolved_against_the_current_url(
+    routed: tuple[Router, RawServer], location: str, expected: str
+) -> None:
+    router, server = routed
+    location = location.format(port=server.port)
+    router.routes["/dir/sub/page?x=1"] = (
+        b"HTTP/1.1 302 Found\r\nLocation: " + location.encode() + b"\r\nContent-Length: 0\r\n\r\n"
+    )
+    router.routes[expected] = ok()
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        r = await s.get(server.url("/dir/sub/page?x=1"))
+        assert r.status == 200
+        assert r.url == server.url(expected)
+    assert router.path == ["/dir/sub/page?x=1", expected]
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["ftp://127.0.0.1/file", "mailto:someone@example.org", "http://exa mple/", "http://[::1/x"],
+)
+async def test_redirect_to_unsupported_or_invalid_url(
+    routed: tuple[Router, RawServer], location: str
+) -> None:
+    router, server = routed
+    router.routes["/go"] = redirect(302, location)
+    router.routes["/ok"] = ok()
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        with pytest.raises(rawhttp.InvalidURL) as info:
+            await s.get(server.url("/go"))
+        assert repr(location) in str(info.value)
+        assert_clean(s)
+        assert (await s.get(server.url("/ok"))).status == 200
+    assert server.connections == 1
+
+
+# -- redirect bodies ----------------------------------------------------------------
+
+
+async def test_redirect_body_drained_not_decoded_and_connection_reused(
+    routed: tuple[Router, RawServer],
+) -> None:
+    router, server = routed
+    router.routes["/bogus-gzip"] = redirect(
+        302, "/chunked", b"this is not gzip data at all", "Content-Encoding: gzip\r\n"
+    )
+    router.routes["/chunked"] = (
+        b"HTTP/1.1 301 Moved\r\nLocation: /real-gzip\r\nContent-Encoding: br\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n5\r\nnot b\r\n4\r\nrotl\r\n0\r\n\r\n"
+    )
+    payload = gzip.compress(b"decoded at the end")
+    router.routes["/real-gzip"] = (
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(payload)
+        + payload
+    )
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        r = await s.get(server.url("/bogus-gzip"))
+        assert r.content == b"decoded at the end"
+        assert [h.content for h in r.history] == [b"this is not gzip data at all", b"not brotl"]
+        assert_clean(s)
+        assert s._pool.count == 1
+    assert server.connections == 1
+
+
+async def test_large_redirect_body_closes_instead_of_draining(
+    routed: tuple[Router, RawServer],
+) -> None:
+    router, server = routed
+    router.routes["/big"] = redirect(302, "/ok", b"x" * (3 * 1024 * 1024))
+    router.routes["/ok"] = ok()
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        r = await s.get(server.url("/big"))
+        assert r.content == b"final"
+        assert_clean(s)
+    assert server.connections == 2
+
+
+async def test_redirect_body_error_while_draining(raw_server: MakeServer) -> None:
+    async def handler(conn: RawConnection) -> None:
+        await read_message(conn)
+        if conn.index == 1:
+            await conn.send(
+                b"HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 100\r\n\r\nshort"
+            )
+            conn.close()
+            return
+        await conn.send(ok())
+        while (await read_message(conn))[0]:
+            await conn.send(ok())
+
+    server = await raw_server(handler)
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        r = await s.get(server.url("/first"))
+        assert r.content == b"final"
+        assert r.history[0].status == 302
+        assert_clean(s)
+    assert server.connections == 2
+
+
+async def test_redirect_respects_the_total_deadline(raw_server: MakeServer) -> None:
+    async def handler(conn: RawConnection) -> None:
+        while (await read_message(conn))[0]:
+            await asyncio.sleep(0.15)
+            await conn.send(redirect(302, "/again"))
+
+    server = await raw_server(handler)
+    loop = asyncio.get_running_loop()
+    async with rawhttp.Session(timeout=rawhttp.Timeout(5.0, total=0.5), follow_redirects=True) as s:
+        start = loop.time()
+        with pytest.raises(rawhttp.TimeoutError):
+            await s.get(server.url("/"))
+        assert 0.4 <= loop.time() - start < 3.0
+        assert_clean(s)
+
+
+# -- the pure functions ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "method", "expected"),
+    [
+        (301, "POST", "GET"),
+        (302, "POST", "GET"),
+        (303, "POST", "GET"),
+        (301, "GET", "GET"),
+        (302, "HEAD", "HEAD"),
+        (301, "PUT", "PUT"),
+        (302, "DELETE", "DELETE"),
+        (303, "PUT", "GET"),
+        (303, "DELETE", "GET"),
+        (303, "PATCH", "GET"),
+        (303, "HEAD", "HEAD"),
+        (303, "GET", "GET"),
+        (307, "POST", "POST"),
+        (308, "POST", "POST"),
+        (307, "PUT", "PUT"),
+        (308, "PATCH", "PATCH"),
+    ],
+)
+def test_redirect_method(status: int, method: str, expected: str) -> None:
+    assert redirect_method(status, method) == expected
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "kept"),
+    [
+        ("http://a.example/x", "http://a.example/y", True),
+        ("http://a.example/x", "http://A.EXAMPLE:80/y", True),
+        ("https://a.example/x", "https://a.example:443/y", True),
+        ("http://a.example/x", "http://b.example/x", False),
+        ("http://a.example/x", "http://a.example:8080/x", False),
+        ("http://127.0.0.1:1000/", "http://127.0.0.1:1001/", False),
+        ("http://a.example/", "https://a.example/", True),  # upgrade on default ports
+        ("https://a.example/", "http://a.example/", False),  # downgrade
+        ("http://a.example:8080/", "https://a.example:8443/", False),
+        ("http://a.example/", "https://a.example:8443/", False),
+        ("http://a.example/", "https://b.example/", False),
+        ("http://a.example/", "http://sub.a.example/", False),
+    ],
+)
+def test_keeps_credentials(old: str, new: str, kept: bool) -> None:
+    assert keeps_credentials(parse_url(old), parse_url(new)) is kept
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("/x", "http://h.example:8080/x"),
+        ("x", "http://h.example:8080/a/b/x"),
+        ("../y", "http://h.example:8080/a/y"),
+        ("../../../../y", "http://h.example:8080/y"),
+        ("./", "http://h.example:8080/a/b/"),
+        ("?q=1", "http://h.example:8080/a/b/c?q=1"),
+        ("#frag", "http://h.example:8080/a/b/c?k=v"),
+        ("//other.example/z", "http://other.example/z"),
+        ("https://secure.example/p", "https://secure.example/p"),
+        ("HTTP://UPPER.EXAMPLE/P", "http://upper.example/P"),
+        ("/sp ace", "http://h.example:8080/sp%20ace"),
+        (" /trimmed\t", "http://h.example:8080/trimmed"),
+    ],
+)
+def test_resolve_location(location: str, expected: str) -> None:
+    current = parse_url("http://h.example:8080/a/b/c?k=v")
+    assert str(resolve_location(current, location)) == expected
+
+
+def test_resolve_location_drops_current_userinfo_but_keeps_new() -> None:
+    current = parse_url("http://user:pw@h.example/a")
+    resolved = resolve_location(current, "/b")
+    assert resolved.username is None
+    resolved = resolve_location(current, "http://x:y@other.example/")
+    assert (resolved.username, resolved.password) == ("x", "y")
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "ftp://h.example/",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "http://[bad/",
+        "http://h:99999/",
+        "http://",
+        "https:",
+    ],
+)
+def test_resolve_location_refuses_bad_urls(location: str) -> None:
+    current = parse_url("http://h.example/a")
+    with pytest.raises(rawhttp.InvalidURL, match="redirect to an invalid or unsupported URL"):
+        resolve_location(current, location)
