@@ -37,6 +37,7 @@ from ._sync import (
     put,
     request,
 )
+from ._trace import TraceEvent
 from ._version import __version__
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Timeout",
     "TimeoutError",
     "TooManyRedirects",
+    "TraceEvent",
     "TransportError",
     "WriteError",
     "WriteTimeout",

@@ -39,6 +39,7 @@ from ._redirects import (
 from ._response import Response
 from ._serialize import Field, encode_field, encode_fields, request_head
 from ._tls import CertTypes, VerifyTypes, context_for, tls_key
+from ._trace import TraceHook, tracing
 from ._url import URL, parse_url
 from ._version import __version__
 
@@ -73,7 +74,9 @@ class Session:
     - ``decode_content``: send Accept-Encoding and undo content codings (default
       True); ``Response.iter_raw()`` gives the body as received either way;
     - ``limits``: a :class:`Limits` bounding what servers may send;
-    - ``keepalive_expiry``: seconds an idle connection is kept for reuse.
+    - ``keepalive_expiry``: seconds an idle connection is kept for reuse;
+    - ``trace``: a callable (sync or async) given a :class:`TraceEvent` for each
+      connect, and for the exact bytes of each send and receive.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Session:
         decode_content: bool = True,
         limits: Limits = DEFAULT_LIMITS,
         keepalive_expiry: float | None = 5.0,
+        trace: TraceHook | None = None,
     ) -> None:
         self.timeout = Timeout.coerce(timeout)
         self.limits = limits
@@ -101,6 +105,7 @@ class Session:
             raise ValueError("max_redirects must be >= 0")
         self.max_redirects = max_redirects
         self.decode_content = decode_content
+        self.trace = trace
         self._auth = _basic(auth) if auth is not None else None
         default_pairs = [("User-Agent", USER_AGENT), ("Accept", "*/*")]
         if decode_content:
@@ -159,6 +164,7 @@ class Session:
         auth: tuple[str, str] | None = None,
         timeout: Timeout | float | None = None,
         follow_redirects: bool | None = None,
+        trace: TraceHook | None = None,
     ) -> Response:
         """Send a request and return the response with its body read (and decoded).
 
@@ -170,7 +176,18 @@ class Session:
         ``follow_redirects`` override the session's for this request.
         """
         return await self._send(
-            method, url, params, headers, content, data, json, auth, timeout, follow_redirects, True
+            method,
+            url,
+            params,
+            headers,
+            content,
+            data,
+            json,
+            auth,
+            timeout,
+            follow_redirects,
+            True,
+            trace,
         )
 
     async def get(self, url: str, **kwargs: Any) -> Response:
@@ -208,6 +225,7 @@ class Session:
         auth: tuple[str, str] | None = None,
         timeout: Timeout | float | None = None,
         follow_redirects: bool | None = None,
+        trace: TraceHook | None = None,
     ) -> AsyncIterator[Response]:
         """``async with s.stream(...) as r:`` gives the response with its body unread.
 
@@ -227,6 +245,7 @@ class Session:
             timeout,
             follow_redirects,
             False,
+            trace,
         )
         try:
             yield response
@@ -248,6 +267,7 @@ class Session:
         timeout: Timeout | float | None,
         follow_redirects: bool | None,
         read: bool,
+        trace: TraceHook | None,
     ) -> Response:
         if self._closed:
             raise Error("the session is closed")
@@ -266,7 +286,9 @@ class Session:
         defaults = self._default_fields
         while True:
             fields = self._fields(defaults, own, target, credentials, body)
-            response = await self._exchange(method, target, fields, body, clock, t)
+            response = await self._exchange(
+                method, target, fields, body, clock, t, trace or self.trace
+            )
             location = response.headers.get("location")
             if not follow or response.status not in REDIRECT_STATUSES or location is None:
                 break
@@ -332,6 +354,7 @@ class Session:
         body: RequestBody | None,
         clock: Clock,
         t: Timeout,
+        trace: TraceHook | None,
     ) -> Response:
         """One request and response head on one connection (retried once on a fresh
         connection when a reused one failed before any response byte)."""
@@ -349,13 +372,18 @@ class Session:
         while True:
             conn, reused = await self._acquire(key, target, clock, t, fresh=attempt > 0)
             conn.requests += 1
+            reader, writer = conn.reader, conn.writer
             try:
+                if trace is not None:
+                    reader, writer, emitter = tracing(trace, conn.id, reader, writer)
+                    if not reused:
+                        await emitter.emit("connect", b"")
                 if body is None or body.data is not None:
                     data = None if body is None else body.data
-                    await send_request(conn.writer, head, data, clock.until(t.write))
+                    await send_request(writer, head, data, clock.until(t.write))
                 else:
-                    await send_streamed(conn.writer, head, body, clock, t.write)
-                response_head = await receive_head(conn.reader, method, self.limits, clock, t.read)
+                    await send_streamed(writer, head, body, clock, t.write)
+                response_head = await receive_head(reader, method, self.limits, clock, t.read)
             except (NoResponse, ResetBeforeResponse, WriteError):
                 self._release(conn, False)
                 if reused and retry_allowed and attempt == 0:
@@ -368,7 +396,7 @@ class Session:
             break
         framing = response_head.framing
         reusable = framing.keep_alive and not client_close
-        reader = BodyReader(conn.reader, framing, self.limits, clock, t.read)
+        body_reader = BodyReader(reader, framing, self.limits, clock, t.read)
 
         def on_done(complete: bool) -> None:
             self._release(conn, complete and reusable)
@@ -380,11 +408,11 @@ class Session:
             headers=response_head.headers,
             url=str(target),
             method=method,
-            body=reader,
+            body=body_reader,
             on_done=on_done,
             decode=self.decode_content,
         )
-        if reader.done:
+        if body_reader.done:
             response._content = b""
             response._finish(True)
         return response
