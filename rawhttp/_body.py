@@ -4,11 +4,9 @@ turned into bytes of known length or a stream of chunks sent in constant memory.
 from __future__ import annotations
 
 import io
-import json as _json
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any, TypeAlias
-from urllib.parse import urlencode
 
 from ._exceptions import InvalidRequest
 
@@ -79,6 +77,8 @@ def encode_body(content: Content | None, data: Any, json: Any) -> RequestBody | 
     if given > 1:
         raise InvalidRequest("pass only one of content=, data= and json=")
     if json is not None:
+        import json as _json  # imported on first use: the CLI starts faster without it
+
         try:
             text = _json.dumps(json, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -87,6 +87,8 @@ def encode_body(content: Content | None, data: Any, json: Any) -> RequestBody | 
     if data is not None:
         if not isinstance(data, Mapping | list | tuple):
             raise InvalidRequest("data= must be a dict or a list of pairs (use content= for bytes)")
+        from urllib.parse import urlencode
+
         try:
             form = urlencode(data, doseq=True)
         except TypeError as exc:

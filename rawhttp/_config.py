@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = ["Limits", "Timeout"]
 
@@ -84,32 +83,58 @@ class Timeout:
         return cls(value)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Limits:
+class _LimitFields(NamedTuple):
+    max_status_line: int
+    max_header_line: int
+    max_header_bytes: int
+    max_headers: int
+    max_informational: int
+    max_chunk_line: int
+
+
+class Limits(_LimitFields):
     """Bounds on what a server may send; exceeding one raises ProtocolError.
 
     The defaults accept what real servers send (hundreds of headers, large
-    cookies) and refuse what only a broken or hostile server sends.
+    cookies) and refuse what only a broken or hostile server sends:
+
+    - ``max_status_line`` (8 KiB): longest status line, CRLF included;
+    - ``max_header_line`` (64 KiB): longest single header or trailer line;
+    - ``max_header_bytes`` (256 KiB): largest header (or trailer) section;
+    - ``max_headers`` (500): most header (or trailer) lines in one response;
+    - ``max_informational`` (10): most 1xx interim responses before the final one;
+    - ``max_chunk_line`` (4 KiB): longest chunk-size line, extensions included.
+
+    Immutable; use ``limits._replace(max_headers=1000)`` to derive another.
     """
 
-    max_status_line: int = 8 * 1024
-    """Longest status line, in bytes, CRLF included."""
-    max_header_line: int = 64 * 1024
-    """Longest single header (or trailer) line, in bytes."""
-    max_header_bytes: int = 256 * 1024
-    """Largest header section (or trailer section), in bytes."""
-    max_headers: int = 500
-    """Most header (or trailer) lines in one response."""
-    max_informational: int = 10
-    """Most 1xx interim responses before the final one."""
-    max_chunk_line: int = 4 * 1024
-    """Longest chunk-size line, chunk extensions included."""
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
-        for name in self.__dataclass_fields__:
-            value = getattr(self, name)
+    def __new__(
+        cls,
+        *,
+        max_status_line: int = 8 * 1024,
+        max_header_line: int = 64 * 1024,
+        max_header_bytes: int = 256 * 1024,
+        max_headers: int = 500,
+        max_informational: int = 10,
+        max_chunk_line: int = 4 * 1024,
+    ) -> Limits:
+        values = (
+            max_status_line,
+            max_header_line,
+            max_header_bytes,
+            max_headers,
+            max_informational,
+            max_chunk_line,
+        )
+        for name, value in zip(_LimitFields._fields, values, strict=True):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"Limits.{name} must be a non-negative int, not {value!r}")
+        return super().__new__(cls, *values)
+
+    def _replace(self, **changes: int) -> Limits:
+        return Limits(**{**self._asdict(), **changes})
 
 
 DEFAULT_TIMEOUT: Final = Timeout(10.0)

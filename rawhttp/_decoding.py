@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import zlib
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -31,6 +30,9 @@ class _ZlibStage:
     """gzip (multi-member) and deflate (zlib-wrapped, or raw as some servers send it)."""
 
     def __init__(self, coding: str) -> None:
+        import zlib  # imported when a body is decoded
+
+        self._zlib = zlib
         self.coding = coding
         self._wbits = 31 if coding == "gzip" else 15
         self._d = zlib.decompressobj(self._wbits)
@@ -44,10 +46,10 @@ class _ZlibStage:
         while True:
             try:
                 out = d.decompress(data, limit)
-            except zlib.error as exc:
+            except self._zlib.error as exc:
                 if self.coding == "deflate" and self._wbits == 15 and not self._produced:
                     self._wbits = -15  # raw deflate without the zlib header
-                    self._d = d = zlib.decompressobj(-15)
+                    self._d = d = self._zlib.decompressobj(-15)
                     continue
                 raise DecodingError(f"invalid {self.coding} data: {exc}") from exc
             if out:
@@ -62,7 +64,7 @@ class _ZlibStage:
                     raise DecodingError(
                         f"unexpected data after the end of the {self.coding} stream"
                     )
-                self._d = d = zlib.decompressobj(31)  # the next gzip member
+                self._d = d = self._zlib.decompressobj(31)  # the next gzip member
                 data = rest
                 continue
             if not data and len(out) < limit:

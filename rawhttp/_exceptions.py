@@ -118,6 +118,10 @@ class NoResponse(ProtocolError):
     """
 
 
+class IncompleteBody(ProtocolError):
+    """The connection closed before the body's framing said it was complete."""
+
+
 class ResetBeforeResponse(ReadError):
     """Internal: the connection failed before any byte of a response arrived (retry signal)."""
 
@@ -162,7 +166,7 @@ class translate:  # noqa: N801 - used like a function: ``with translate(...):``
         if isinstance(exc, builtins.TimeoutError):
             new = self.timeout(_describe_timeout(self.timeout))
         elif isinstance(exc, asyncio.IncompleteReadError):
-            new = ProtocolError(
+            new = IncompleteBody(
                 f"connection closed after {len(exc.partial)} of {exc.expected} expected bytes"
             )
         elif isinstance(exc, asyncio.LimitOverrunError) or (

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from ._body import RequestBody
 from ._config import Limits
 from ._exceptions import (
+    IncompleteBody,
     InvalidRequest,
     NoResponse,
     ProtocolError,
@@ -254,7 +255,7 @@ class BodyReader:
     async def _read_length(self, size: int) -> bytes:
         data = await self._reader.read(min(self._remaining, size))
         if not data:
-            raise ProtocolError(
+            raise IncompleteBody(
                 f"connection closed after {self.received} of "
                 f"{self.received + self._remaining} body bytes"
             )
@@ -268,7 +269,7 @@ class BodyReader:
         if not self._chunk_left:
             line = await reader.readline()
             if not line.endswith(b"\n"):
-                raise ProtocolError("connection closed in the middle of a chunked body")
+                raise IncompleteBody("connection closed in the middle of a chunked body")
             if len(line) > self._limits.max_chunk_line:
                 raise ProtocolError(
                     f"chunk size line longer than {self._limits.max_chunk_line} bytes"
@@ -281,7 +282,7 @@ class BodyReader:
             self._chunk_left = chunk
         data = await reader.read(min(self._chunk_left, size))
         if not data:
-            raise ProtocolError("connection closed in the middle of a chunked body")
+            raise IncompleteBody("connection closed in the middle of a chunked body")
         self._chunk_left -= len(data)
         if not self._chunk_left and await reader.readexactly(2) != b"\r\n":
             raise ProtocolError("chunk data not followed by CRLF")

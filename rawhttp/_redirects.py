@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from typing import Final
-from urllib.parse import urljoin
 
 from ._exceptions import InvalidURL
 from ._url import URL, parse_url
@@ -54,6 +53,8 @@ def keeps_credentials(old: URL, new: URL) -> bool:
 
 def resolve_location(current: URL, location: str) -> URL:
     """The absolute URL a Location header points to, resolved against ``current``."""
+    from urllib.parse import urljoin  # only redirects need it
+
     location = location.strip()
     try:
         if _HAS_SCHEME.match(location):  # absolute: parse as given ("http://" is an error)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import json as _json
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
@@ -184,8 +183,10 @@ class Response:
 
     def json(self) -> Any:
         """The body parsed as JSON; invalid JSON raises DecodingError."""
+        import json  # imported on first use
+
         try:
-            return _json.loads(self.content)
+            return json.loads(self.content)
         except ValueError as exc:
             raise DecodingError(f"response body is not valid JSON: {exc}") from exc
 

@@ -9,7 +9,6 @@ import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, TypeAlias
-from urllib.parse import urlencode
 
 from ._body import Content, RequestBody, encode_body
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
@@ -25,7 +24,7 @@ from ._exceptions import (
     WriteError,
     translate,
 )
-from ._headers import HeadersInput
+from ._headers import Headers, HeadersInput
 from ._http11 import BodyReader, Clock, receive_head, send_request, send_streamed
 from ._pool import Pool
 from ._redirects import (
@@ -68,7 +67,8 @@ class Session:
     - ``cert``: a client certificate, as a PEM path (key included) or a
       ``(certfile, keyfile)`` pair;
     - ``headers``: default headers sent with every request (a request's own
-      headers of the same name replace them);
+      headers of the same name replace them; a value of None removes one of
+      rawhttp's defaults: User-Agent, Accept, Accept-Encoding);
     - ``auth``: ``(user, password)`` sent as Basic authorization with every request;
     - ``follow_redirects`` (default False) and ``max_redirects`` (default 20);
     - ``decode_content``: send Accept-Encoding and undo content codings (default
@@ -111,8 +111,11 @@ class Session:
         if decode_content:
             default_pairs.append(("Accept-Encoding", accept_encoding()))
         defaults = encode_fields(default_pairs)
-        own = encode_fields(headers)
-        own_keys = {f.key for f in own}
+        pairs = list(headers.items() if isinstance(headers, Mapping | Headers) else headers or ())
+        # A default header given as None is not sent at all (like curl's -H "Accept:").
+        removed = {str(name).lower() for name, value in pairs if value is None}
+        own = encode_fields([(name, value) for name, value in pairs if value is not None])
+        own_keys = {f.key for f in own} | removed
         self._default_fields = [f for f in defaults if f.key not in own_keys] + own
         self._pool = Pool(max_connections, keepalive_expiry)
         self._active: set[Connection] = set()
@@ -469,6 +472,8 @@ class Session:
 
 def _with_params(url: str, params: ParamsInput) -> str:
     """``url`` with ``params`` form-encoded and appended to its query."""
+    from urllib.parse import urlencode
+
     pairs = params if isinstance(params, Mapping) else list(params)
     try:
         query = urlencode(pairs, doseq=True)

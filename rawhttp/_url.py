@@ -10,10 +10,8 @@ digits is encoded as ``%25``.  The fragment is never sent.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
-from dataclasses import dataclass
-from urllib.parse import unquote
+from typing import NamedTuple
 
 from ._exceptions import InvalidURL
 
@@ -37,16 +35,18 @@ _QUERY_SAFE = _PATH_SAFE | frozenset(b"?")
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
 
 
-@dataclass(frozen=True, slots=True)
-class URL:
-    """A parsed absolute http(s) URL.  ``str(url)`` leaves out any userinfo."""
+class URL(NamedTuple):
+    """A parsed absolute http(s) URL.  ``str(url)`` leaves out any userinfo.
+
+    ``host`` is ASCII: a lower-case name (IDNA-encoded), an IPv4 or an IPv6
+    address (no brackets).  ``target`` is the origin-form request target: the
+    encoded path, and ``?query`` if there is one.
+    """
 
     scheme: str
     host: str
-    """ASCII host: lower-case name (IDNA-encoded), IPv4 or IPv6 address (no brackets)."""
     port: int
     target: str
-    """The origin-form request target: encoded path, and ``?query`` if there is one."""
     username: str | None = None
     password: str | None = None
 
@@ -97,6 +97,8 @@ def parse_url(url: str) -> URL:
     if "@" in authority:
         userinfo, _, authority = authority.rpartition("@")
         user, colon, pw = userinfo.partition(":")
+        from urllib.parse import unquote  # only URLs with credentials need it
+
         try:
             username = unquote(user, errors="strict") if user or colon else None
             password = unquote(pw, errors="strict") if colon else None
@@ -118,6 +120,8 @@ def _split_host_port(authority: str, scheme: str, url: str) -> tuple[str, int]:
         if close == -1:
             raise InvalidURL(f"unterminated IPv6 address in URL: {url!r}")
         literal, after = authority[1:close], authority[close + 1 :]
+        import ipaddress  # only IPv6 literals need it
+
         try:
             host = str(ipaddress.IPv6Address(literal))
         except ValueError:

@@ -409,7 +409,7 @@ async def test_limit_exceeded(case: str, how: str) -> None:
 
 def test_limit_cases_cover_every_field() -> None:
     fields = {case.removeprefix("trailer ") for case in LIMIT_CASES} | {"max_informational"}
-    assert fields == set(Limits.__dataclass_fields__)
+    assert fields == set(Limits._fields)
 
 
 async def test_header_line_over_stream_buffer_limit() -> None:

@@ -1,0 +1,447 @@
+"""The ``rawhttp`` command: a small curl-compatible fetcher.
+
+Options, output bytes and exit codes follow curl's for the same situations.
+Imports are kept to what a plain http fetch needs, so it starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from typing import IO, Any, NoReturn
+
+from ._version import __version__
+
+# curl's exit codes for the situations rawhttp can meet
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_URL = 3
+EXIT_RESOLVE = 6
+EXIT_CONNECT = 7
+EXIT_WEIRD_REPLY = 8
+EXIT_PARTIAL = 18
+EXIT_HTTP_ERROR = 22
+EXIT_WRITE = 23
+EXIT_READ_FILE = 26
+EXIT_TIMEOUT = 28
+EXIT_TLS = 35
+EXIT_REDIRECTS = 47
+EXIT_EMPTY_REPLY = 52
+EXIT_SEND = 55
+EXIT_RECV = 56
+EXIT_CERT = 60
+EXIT_ENCODING = 61
+
+CHUNK = 64 * 1024
+
+
+class CliError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rawhttp",
+        usage="rawhttp [options] URL",
+        description="Fetch a URL over HTTP/1.1, with curl's option names and exit codes.",
+        add_help=False,
+        allow_abbrev=False,
+    )
+    a = p.add_argument
+    a("url", metavar="URL", help="the URL to fetch (http:// or https://)")
+    a("-X", "--request", metavar="METHOD", help="request method (default GET, or POST with data)")
+    a(
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        metavar="'Name: value'",
+        help='extra header, repeatable; "Name:" removes a default header, "Name;" sends it empty',
+    )
+    a(
+        "-d",
+        "--data",
+        action="append",
+        default=[],
+        metavar="DATA",
+        help="form data for a POST, repeatable (joined with &); @FILE reads a file without newlines",
+    )
+    a(
+        "--data-binary",
+        action="append",
+        default=[],
+        metavar="DATA",
+        help="data sent exactly as given; @FILE reads a file as it is",
+    )
+    a(
+        "--json",
+        action="append",
+        default=[],
+        metavar="DATA",
+        help="JSON body (@FILE reads a file); sets Content-Type and Accept to application/json",
+    )
+    a("-o", "--output", metavar="FILE", help="write the body to FILE instead of stdout")
+    a(
+        "-O",
+        "--remote-name",
+        action="store_true",
+        help="write the body to a file named like the URL's",
+    )
+    a("-i", "--include", action="store_true", help="include the response head in the output")
+    a("-I", "--head", action="store_true", help="send HEAD and show the response head only")
+    a("-L", "--location", action="store_true", help="follow redirects")
+    a(
+        "--max-redirs",
+        type=int,
+        default=50,
+        metavar="NUM",
+        help="most redirects to follow (default 50)",
+    )
+    a("-m", "--max-time", type=float, metavar="SECONDS", help="time limit for the whole transfer")
+    a("--connect-timeout", type=float, metavar="SECONDS", help="time limit for connecting")
+    a("-k", "--insecure", action="store_true", help="do not verify the server's certificate")
+    a("--cacert", metavar="FILE", help="CA bundle (PEM) to verify the server with")
+    a("-u", "--user", metavar="USER:PASSWORD", help="Basic authentication")
+    a("-A", "--user-agent", metavar="NAME", help="User-Agent to send")
+    a("-f", "--fail", action="store_true", help="exit 22 without output on HTTP errors (>= 400)")
+    a("-s", "--silent", action="store_true", help="no progress meter and no error messages")
+    a("-S", "--show-error", action="store_true", help="with -s, still show error messages")
+    a("-v", "--verbose", action="store_true", help="show the request and response heads on stderr")
+    a("--compressed", action="store_true", help="ask for a compressed response and decode it")
+    a(
+        "-V",
+        "--version",
+        action="version",
+        version=f"rawhttp {__version__} (Python {sys.version.split()[0]})",
+    )
+    a("-h", "--help", action="help", help="show this help and exit")
+    return p
+
+
+# -- building the request --------------------------------------------------------
+
+
+def _read_data(value: str, *, strip_newlines: bool) -> bytes:
+    if not value.startswith("@"):
+        return value.encode("utf-8")
+    name = value[1:]
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(name, "rb") as f:
+                data = f.read()
+    except OSError as exc:
+        raise CliError(EXIT_READ_FILE, f"Failed to open/read local data from file: {exc}") from exc
+    if strip_newlines:
+        data = data.replace(b"\r", b"").replace(b"\n", b"")
+    return data
+
+
+def _headers(args: argparse.Namespace) -> tuple[list[tuple[str, str]], dict[str, None]]:
+    """Request headers in order, and defaults to remove ("Name:" with nothing after)."""
+    headers: list[tuple[str, str]] = []
+    remove: dict[str, None] = {}
+    for raw in args.header:
+        name, colon, value = raw.partition(":")
+        if not colon:
+            if raw.endswith(";"):
+                headers.append((raw[:-1].strip(), ""))
+                continue
+            raise CliError(EXIT_USAGE, f"invalid header {raw!r}: expected 'Name: value'")
+        name, value = name.strip(), value.strip()
+        if value:
+            headers.append((name, value))
+        else:
+            remove[name] = None
+    return headers, remove
+
+
+def _request_options(args: argparse.Namespace) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(method, request keyword arguments, Session keyword arguments)"""
+    headers, remove = _headers(args)
+    names = {name.lower() for name, _ in headers}
+    body: bytes | None = None
+    if args.json:
+        body = b"".join(_read_data(v, strip_newlines=False) for v in args.json)
+        for name, value in (("Content-Type", "application/json"), ("Accept", "application/json")):
+            if name.lower() not in names:
+                headers.append((name, value))
+    elif args.data or args.data_binary:
+        parts = [_read_data(v, strip_newlines=True) for v in args.data]
+        parts += [_read_data(v, strip_newlines=False) for v in args.data_binary]
+        body = b"&".join(parts)
+        if "content-type" not in names:
+            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+    if args.user_agent is not None:
+        headers = [(n, v) for n, v in headers if n.lower() != "user-agent"]
+        headers.append(("User-Agent", args.user_agent))
+    method = args.request or ("HEAD" if args.head else "POST" if body is not None else "GET")
+    request: dict[str, Any] = {"headers": headers, "follow_redirects": args.location}
+    if body is not None:
+        request["content"] = body
+    if args.user is not None:
+        user, _, password = args.user.partition(":")
+        request["auth"] = (user, password)
+    session: dict[str, Any] = {
+        "headers": remove,
+        "decode_content": args.compressed,
+        "max_redirects": max(args.max_redirs, 0) if args.max_redirs >= 0 else 10**9,
+        "verify": False if args.insecure else (args.cacert or True),
+        "max_connections": 1,
+    }
+    return method, request, session
+
+
+# -- wire log: -v and -i see the exact head bytes through the trace hook ----------------
+
+
+class WireLog:
+    """Follows the trace events of one command run, picking out the request and
+    response heads: written to stderr with "> " and "< " for -v, and the response
+    heads into the output for -i."""
+
+    def __init__(self, verbose: bool, err: IO[bytes]) -> None:
+        self.verbose = verbose
+        self.err = err
+        self.heads: list[bytes] = []
+        """Every response head received (1xx included), exactly as received."""
+        self.sending = b""
+        self.in_request_head = True
+        self.in_response_head = False
+        self.head_status = 0
+        self.head_lines: list[bytes] = []
+
+    def __call__(self, event: Any) -> None:
+        kind, data = event.kind, event.data
+        if kind == "connect":
+            self._info(b"Connected (connection #%d)" % event.connection)
+        elif kind == "send":
+            if not self.in_request_head and not self.in_response_head:
+                self.in_request_head = True  # the next request (a redirect) starts
+                self.sending = b""
+            if self.in_request_head:
+                self.sending += data
+                end = self.sending.find(b"\r\n\r\n")
+                if end != -1:
+                    head = self.sending[: end + 4]
+                    self.in_request_head = False
+                    self.in_response_head = True
+                    self.head_lines = []
+                    if self.verbose:
+                        for line in head.splitlines(keepends=True):
+                            self.err.write(b"> " + line)
+                        self.err.flush()
+        elif kind == "receive" and self.in_response_head:
+            if not self.head_lines:
+                parts = data.split(b" ", 2)
+                self.head_status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+            self.head_lines.append(data)
+            if self.verbose:
+                self.err.write(b"< " + data)
+                self.err.flush()
+            if data == b"\r\n":
+                self.heads.append(b"".join(self.head_lines))
+                self.head_lines = []
+                if not 100 <= self.head_status < 200:
+                    self.in_response_head = False
+
+    def _info(self, text: bytes) -> None:
+        if self.verbose:
+            self.err.write(b"* " + text + b"\n")
+            self.err.flush()
+
+
+# -- progress meter ------------------------------------------------------------------
+
+
+class Progress:
+    """One line on stderr: bytes, percent when the length is known, rate, ETA.
+    Refreshed at most 10 times a second; finished with a newline."""
+
+    def __init__(self, stream: IO[str], total: int | None) -> None:
+        self.stream = stream
+        self.total = total
+        self.done = 0
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def update(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= 0.1:
+            self.last = now
+            self._show(now)
+
+    def finish(self) -> None:
+        self._show(time.monotonic())
+        self.stream.write("\n")
+        self.stream.flush()
+
+    def _show(self, now: float) -> None:
+        elapsed = max(now - self.start, 1e-6)
+        rate = self.done / elapsed
+        parts = [f"{_size(self.done):>9}"]
+        if self.total:
+            parts.append(f"{min(100.0, 100.0 * self.done / self.total):5.1f}%")
+            left = (self.total - self.done) / rate if rate > 0 else 0.0
+            parts.append(f"{_size(rate)}/s ETA {_clock(left)}")
+        else:
+            parts.append(f"{_size(rate)}/s")
+        self.stream.write("\r" + "  ".join(parts) + "\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"  # pragma: no cover - the loop always returns
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+# -- running ---------------------------------------------------------------------------
+
+
+def _remote_name(url: str) -> str:
+    path = url.split("#", 1)[0].split("?", 1)[0]
+    after_scheme = path.split("://", 1)[-1]
+    name = after_scheme.split("/", 1)[1].rsplit("/", 1)[-1] if "/" in after_scheme else ""
+    if not name:
+        raise CliError(EXIT_WRITE, "Remote file name has no length")
+    return name
+
+
+async def fetch(args: argparse.Namespace, out: IO[bytes] | None, err: IO[bytes]) -> int:
+    import rawhttp
+
+    method, request, session_options = _request_options(args)
+    timeout = rawhttp.Timeout(None, connect=args.connect_timeout or 300.0, total=args.max_time)
+    to_file = args.output is not None or args.remote_name
+    target: IO[bytes] | None = out
+    opened: IO[bytes] | None = None
+    progress: Progress | None = None
+    include = args.include or args.head
+    log = WireLog(args.verbose, err)
+    async with (
+        rawhttp.Session(timeout=timeout, trace=log, **session_options) as s,
+        s.stream(method, args.url, **request) as r,
+    ):
+        if args.fail and r.status >= 400:
+            raise CliError(EXIT_HTTP_ERROR, f"The requested URL returned error: {r.status}")
+        if to_file:
+            name = args.output if args.output is not None else _remote_name(args.url)
+            try:
+                opened = open(name, "wb")  # noqa: SIM115, ASYNC230 - a local file, closed below
+            except OSError as exc:
+                raise CliError(EXIT_WRITE, f"Failed to open the output file: {exc}") from exc
+            target = opened
+        try:
+            assert target is not None
+            if include:
+                _write(target, b"".join(log.heads))
+            if args.head:
+                return EXIT_OK
+            if to_file and not args.silent and sys.stderr.isatty():
+                length = r.headers.get("content-length", "")
+                decoded = args.compressed and "content-encoding" in r.headers
+                known = length.isdigit() and not decoded
+                progress = Progress(sys.stderr, int(length) if known else None)
+            chunks = r.iter_bytes() if args.compressed else r.iter_raw()
+            async for chunk in chunks:
+                _write(target, chunk)
+                if progress is not None:
+                    progress.update(len(chunk))
+            try:
+                target.flush()
+            except OSError as exc:
+                raise CliError(EXIT_WRITE, f"Failure writing output: {exc}") from exc
+        finally:
+            if progress is not None:
+                progress.finish()
+            if opened is not None:
+                opened.close()
+    return EXIT_OK
+
+
+def _write(target: IO[bytes], data: bytes) -> None:
+    try:
+        target.write(data)
+    except OSError as exc:
+        raise CliError(EXIT_WRITE, f"Failure writing output: {exc}") from exc
+
+
+def exit_code(exc: BaseException) -> tuple[int, str]:
+    """curl's exit code and a one-line message for an error."""
+    import socket
+
+    from . import _exceptions as e
+
+    if isinstance(exc, CliError):
+        return exc.code, str(exc)
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, e.InvalidURL):
+        return EXIT_URL, f"URL rejected: {message}"
+    if isinstance(exc, e.InvalidRequest):
+        return EXIT_USAGE, message
+    if isinstance(exc, e.TimeoutError):
+        return EXIT_TIMEOUT, f"Operation timed out: {message}"
+    if isinstance(exc, e.TLSError):
+        if "certificate verif" in message:
+            return EXIT_CERT, f"SSL certificate problem: {message}"
+        return EXIT_TLS, f"SSL connect error: {message}"
+    if isinstance(exc, e.ConnectError):
+        if isinstance(exc.__cause__, socket.gaierror):
+            return EXIT_RESOLVE, f"Could not resolve host: {message}"
+        return EXIT_CONNECT, f"Failed to connect: {message}"
+    if isinstance(exc, e.TooManyRedirects):
+        return EXIT_REDIRECTS, f"Maximum redirects followed: {message}"
+    if isinstance(exc, e.NoResponse):
+        return EXIT_EMPTY_REPLY, "Empty reply from server"
+    if isinstance(exc, e.IncompleteBody):
+        return EXIT_PARTIAL, f"Transferred a partial file: {message}"
+    if isinstance(exc, e.ProtocolError):
+        return EXIT_WEIRD_REPLY, f"Weird server reply: {message}"
+    if isinstance(exc, e.WriteError):
+        return EXIT_SEND, f"Failed sending data to the peer: {message}"
+    if isinstance(exc, e.ReadError):
+        return EXIT_RECV, f"Failure when receiving data from the peer: {message}"
+    if isinstance(exc, e.DecodingError):
+        return EXIT_ENCODING, f"Error while processing content unencoding: {message}"
+    if isinstance(exc, e.Error):
+        return EXIT_WEIRD_REPLY, message
+    raise exc
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    args = build_parser().parse_args(argv)
+    if args.output is not None and args.remote_name:
+        args.remote_name = False
+    err = sys.stderr.buffer
+    try:
+        code = asyncio.run(fetch(args, sys.stdout.buffer, err))
+    except KeyboardInterrupt:
+        code, message = 130, "interrupted"
+        sys.stderr.write(f"\nrawhttp: {message}\n")
+    except Exception as exc:
+        code, message = exit_code(exc)
+        if not args.silent or args.show_error:
+            sys.stderr.write(f"rawhttp: ({code}) {message}\n")
+    try:
+        sys.stdout.flush()
+    except OSError:  # stdout closed early (rawhttp URL | head): nothing more to write
+        code = code or EXIT_WRITE
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(code)
