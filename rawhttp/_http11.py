@@ -60,6 +60,12 @@ class Clock:
         return at if total_at is None or at < total_at else total_at
 
 
+def buffered(reader: asyncio.StreamReader) -> int:
+    """How many received bytes the reader holds.  StreamReader has no public way to
+    ask; rawhttp uses it to skip a timer when a read cannot block."""
+    return len(getattr(reader, "_buffer", b""))
+
+
 class Head(NamedTuple):
     http_version: str
     status: int
@@ -81,6 +87,8 @@ async def send_request(
                 writer.write(body)
         else:
             writer.write(head)
+        if type(writer) is asyncio.StreamWriter and not writer.transport.get_write_buffer_size():
+            return  # the kernel took every byte: nothing to wait for, no timer needed
         async with asyncio.timeout_at(deadline):
             await writer.drain()
 
@@ -239,6 +247,12 @@ class BodyReader:
     async def read_chunk(self, size: int = READ_CHUNK) -> bytes:
         if self.done:
             return b""
+        if self.kind is BodyKind.LENGTH and buffered(self._reader):
+            # Bytes are already buffered: read() returns at once, so no timer is needed.
+            with translate(ReadError, ReadTimeout):
+                data = await self._read_length(size)
+            self.received += len(data)
+            return data
         with translate(ReadError, ReadTimeout):
             async with asyncio.timeout_at(self._clock.until(self._read)):
                 if self.kind is BodyKind.LENGTH:

@@ -41,6 +41,14 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # So after trimming, anything in C0 other than HTAB, or DEL, is invalid (this includes CR, LF, NUL).
 _BAD_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
+# The common case in one pass: field-name ":" OWS field-value OWS CRLF, value made of
+# field-vchar runs with single SP/HTAB runs between them.  Possessive quantifiers
+# keep it linear on any input; a line it does not match goes to the precise checks.
+_FIELD_LINE = re.compile(
+    rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]++):[ \t]*+"
+    rb"((?:[\x21-\x7e\x80-\xff]++|[ \t]++(?=[\x21-\x7e\x80-\xff]))*+)[ \t]*+\r\n"
+)
+
 # Content-Length = 1*DIGIT                                             (RFC 9110 section 8.6)
 # Bounded to 18 digits so the value always fits comfortably in 63 bits.
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
@@ -90,6 +98,10 @@ def add_field_line(fields: list[tuple[str, str]], line: bytes) -> None:
     HTAB is an obsolete line folding (obs-fold): RFC 9112 section 5.2 tells a
     user agent to replace it with SP, so it is joined to the previous value.
     """
+    m = _FIELD_LINE.fullmatch(line)
+    if m is not None:
+        fields.append((m[1].decode("ascii"), m[2].decode("latin-1")))
+        return
     if line[-2:] != b"\r\n":
         raise ProtocolError(f"header line not terminated by CRLF: {_show(line)}")
     content = line[:-2]

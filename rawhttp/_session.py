@@ -51,6 +51,9 @@ USER_AGENT: Final = f"rawhttp/{__version__}"
 DRAIN_LIMIT: Final = 1024 * 1024
 """A redirect body up to this size is read and discarded so its connection can be reused."""
 
+HEAD_CACHE_SIZE: Final = 256
+"""Request heads remembered per Session for repeated requests with default headers."""
+
 ParamsInput: TypeAlias = "Mapping[str, Any] | Iterable[tuple[str, Any]]"
 
 
@@ -117,6 +120,8 @@ class Session:
         own = encode_fields([(name, value) for name, value in pairs if value is not None])
         own_keys = {f.key for f in own} | removed
         self._default_fields = [f for f in defaults if f.key not in own_keys] + own
+        self._defaults_close = _says_close(self._default_fields)
+        self._heads: dict[tuple[str, URL], bytes] = {}
         self._pool = Pool(max_connections, keepalive_expiry)
         self._active: set[Connection] = set()
         self._closed = False
@@ -362,13 +367,15 @@ class Session:
         """One request and response head on one connection (retried once on a fresh
         connection when a reused one failed before any response byte)."""
         if body is None:
-            length = 0 if method in ("POST", "PUT", "PATCH") else None
-            head = request_head(method, target, fields, content_length=length)
+            head = self._head(method, target, fields)
         else:
             head = request_head(
                 method, target, fields, content_length=body.length, chunked=body.chunked
             )
-        client_close = any(f.key == "connection" and b"close" in f.value.lower() for f in fields)
+        if fields is self._default_fields:
+            client_close = self._defaults_close
+        else:
+            client_close = _says_close(fields)
         key: PoolKey = (target.scheme, target.host, target.port, self._tls_key)
         retry_allowed = method in IDEMPOTENT and (body is None or body.replayable)
         attempt = 0
@@ -419,6 +426,22 @@ class Session:
             response._content = b""
             response._finish(True)
         return response
+
+    def _head(self, method: str, target: URL, fields: list[Field]) -> bytes:
+        """The head of a request without a body; built once per (method, URL) when it
+        carries only the session's default headers (the common repeated request)."""
+        length = 0 if method in ("POST", "PUT", "PATCH") else None
+        if fields is not self._default_fields:
+            return request_head(method, target, fields, content_length=length)
+        cache = self._heads
+        head = cache.get((method, target))
+        if head is None:
+            if len(cache) >= HEAD_CACHE_SIZE:
+                cache.clear()
+            head = cache[(method, target)] = request_head(
+                method, target, fields, content_length=length
+            )
+        return head
 
     async def _acquire(
         self, key: PoolKey, url: URL, clock: Clock, t: Timeout, *, fresh: bool
@@ -486,6 +509,10 @@ def _with_params(url: str, params: ParamsInput) -> str:
     if base.endswith(("?", "&")):
         joiner = ""
     return f"{base}{joiner}{query}{hash_}{fragment}"
+
+
+def _says_close(fields: list[Field]) -> bool:
+    return any(f.key == "connection" and b"close" in f.value.lower() for f in fields)
 
 
 def _basic(auth: tuple[str, str]) -> Field:
