@@ -44,6 +44,16 @@ class CliError(Exception):
         self.code = code
 
 
+def _form_data(value: str) -> tuple[str, bool]:
+    """-d DATA: (DATA, strip newlines from an @FILE)"""
+    return value, True
+
+
+def _binary_data(value: str) -> tuple[str, bool]:
+    """--data-binary DATA: (DATA, strip nothing)"""
+    return value, False
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rawhttp",
@@ -63,18 +73,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="'Name: value'",
         help='extra header, repeatable; "Name:" removes a default header, "Name;" sends it empty',
     )
+    # -d and --data-binary share one list, so the parts are joined in command-line order
     a(
         "-d",
         "--data",
         action="append",
+        dest="data",
         default=[],
+        type=_form_data,
         metavar="DATA",
         help="form data for a POST, repeatable (joined with &); @FILE reads a file without newlines",
     )
     a(
         "--data-binary",
         action="append",
+        dest="data",
         default=[],
+        type=_binary_data,
         metavar="DATA",
         help="data sent exactly as given; @FILE reads a file as it is",
     )
@@ -85,7 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATA",
         help="JSON body (@FILE reads a file); sets Content-Type and Accept to application/json",
     )
-    a("-o", "--output", metavar="FILE", help="write the body to FILE instead of stdout")
+    a(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the body to FILE instead of stdout (- is stdout)",
+    )
     a(
         "-O",
         "--remote-name",
@@ -126,9 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
 # -- building the request --------------------------------------------------------
 
 
+def _arg_bytes(value: str) -> bytes:
+    """A command-line argument as the bytes it was given as (like curl, which sends
+    argv bytes unchanged): undecodable bytes come back from their surrogate escapes."""
+    return os.fsencode(value)
+
+
 def _read_data(value: str, *, strip_newlines: bool) -> bytes:
     if not value.startswith("@"):
-        return value.encode("utf-8")
+        return _arg_bytes(value)
     name = value[1:]
     try:
         if name == "-":
@@ -143,20 +169,20 @@ def _read_data(value: str, *, strip_newlines: bool) -> bytes:
     return data
 
 
-def _headers(args: argparse.Namespace) -> tuple[list[tuple[str, str]], dict[str, None]]:
+def _headers(args: argparse.Namespace) -> tuple[list[tuple[str, bytes]], dict[str, None]]:
     """Request headers in order, and defaults to remove ("Name:" with nothing after)."""
-    headers: list[tuple[str, str]] = []
+    headers: list[tuple[str, bytes]] = []
     remove: dict[str, None] = {}
     for raw in args.header:
         name, colon, value = raw.partition(":")
         if not colon:
             if raw.endswith(";"):
-                headers.append((raw[:-1].strip(), ""))
+                headers.append((raw[:-1].strip(), b""))
                 continue
             raise CliError(EXIT_USAGE, f"invalid header {raw!r}: expected 'Name: value'")
         name, value = name.strip(), value.strip()
         if value:
-            headers.append((name, value))
+            headers.append((name, _arg_bytes(value)))
         else:
             remove[name] = None
     return headers, remove
@@ -169,25 +195,29 @@ def _request_options(args: argparse.Namespace) -> tuple[str, dict[str, Any], dic
     body: bytes | None = None
     if args.json:
         body = b"".join(_read_data(v, strip_newlines=False) for v in args.json)
-        for name, value in (("Content-Type", "application/json"), ("Accept", "application/json")):
+        for name, value in (("Content-Type", b"application/json"), ("Accept", b"application/json")):
             if name.lower() not in names:
                 headers.append((name, value))
-    elif args.data or args.data_binary:
-        parts = [_read_data(v, strip_newlines=True) for v in args.data]
-        parts += [_read_data(v, strip_newlines=False) for v in args.data_binary]
-        body = b"&".join(parts)
+    elif args.data:
+        body = b"&".join(_read_data(v, strip_newlines=strip) for v, strip in args.data)
         if "content-type" not in names:
-            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+            headers.append(("Content-Type", b"application/x-www-form-urlencoded"))
     if args.user_agent is not None:
         headers = [(n, v) for n, v in headers if n.lower() != "user-agent"]
-        headers.append(("User-Agent", args.user_agent))
+        headers.append(("User-Agent", _arg_bytes(args.user_agent)))
     method = args.request or ("HEAD" if args.head else "POST" if body is not None else "GET")
     request: dict[str, Any] = {"headers": headers, "follow_redirects": args.location}
     if body is not None:
         request["content"] = body
-    if args.user is not None:
-        user, _, password = args.user.partition(":")
-        request["auth"] = (user, password)
+    if args.user is not None and "authorization" not in names:
+        # Built here rather than with auth=(user, password): the bytes given on the
+        # command line are sent as they are, whatever their encoding.  rawhttp drops it
+        # when a redirect leaves the origin, as it does for auth=.
+        import base64
+
+        user, _, password = _arg_bytes(args.user).partition(b":")
+        token = base64.b64encode(user + b":" + password)
+        headers.append(("Authorization", b"Basic " + token))
     session: dict[str, Any] = {
         "headers": remove,
         "decode_content": args.compressed,
@@ -328,8 +358,11 @@ async def fetch(args: argparse.Namespace, out: IO[bytes] | None, err: IO[bytes])
     import rawhttp
 
     method, request, session_options = _request_options(args)
-    timeout = rawhttp.Timeout(None, connect=args.connect_timeout or 300.0, total=args.max_time)
-    to_file = args.output is not None or args.remote_name
+    # curl: 0 (like no option) means no limit on the whole transfer, 300 s for connecting
+    timeout = rawhttp.Timeout(
+        None, connect=args.connect_timeout or 300.0, total=args.max_time or None
+    )
+    to_file = (args.output is not None and args.output != "-") or args.remote_name
     target: IO[bytes] | None = out
     opened: IO[bytes] | None = None
     progress: Progress | None = None
@@ -404,7 +437,10 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
         return EXIT_TLS, f"SSL connect error: {message}"
     if isinstance(exc, e.ConnectError):
         if isinstance(exc.__cause__, socket.gaierror):
-            return EXIT_RESOLVE, f"Could not resolve host: {message}"
+            return (
+                EXIT_RESOLVE,
+                f"Could not resolve host: {message.removeprefix('could not resolve host: ')}",
+            )
         return EXIT_CONNECT, f"Failed to connect: {message}"
     if isinstance(exc, e.TooManyRedirects):
         return EXIT_REDIRECTS, f"Maximum redirects followed: {message}"
@@ -426,7 +462,15 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for option, value in (
+        ("--max-time", args.max_time),
+        ("--connect-timeout", args.connect_timeout),
+    ):
+        # not "value < 0": NaN must be refused too (and infinity, which is no number of seconds)
+        if value is not None and not 0 <= value < float("inf"):
+            parser.error(f"argument {option}: expected a number of seconds >= 0, not {value}")
     if args.output is not None and args.remote_name:
         args.remote_name = False
     err = sys.stderr.buffer
