@@ -114,22 +114,17 @@ class Response:
         codings = self.headers.get_all("content-encoding")
         return make_decoder(codings) if codings else None
 
-    async def iter_bytes(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[bytes, None]:
+    def iter_bytes(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[bytes, None]:
         """The decoded body in pieces of at most ``chunk_size`` bytes, in constant memory,
         however well the content compresses."""
-        decoder = self._decoder() if self._content is None else None
-        if decoder is None:
-            async for piece in self.iter_raw(chunk_size):
-                yield piece
-            return
-        async for raw in self.iter_raw(chunk_size):
-            for piece in decoder.feed(raw, chunk_size):
-                yield piece
-        decoder.finish()
+        return self._chunks(chunk_size, decode=True)
 
-    async def iter_raw(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[bytes, None]:
+    def iter_raw(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[bytes, None]:
         """The body as received (content codings not undone), in pieces of at most
         ``chunk_size`` bytes.  Chunked framing is always removed."""
+        return self._chunks(chunk_size, decode=False)
+
+    async def _chunks(self, chunk_size: int, *, decode: bool) -> AsyncGenerator[bytes, None]:
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, not {chunk_size!r}")
         if self._content is not None:
@@ -139,13 +134,20 @@ class Response:
         body = self._body
         if body is None or (self._on_done is None and not body.done):
             raise ResponseNotRead("the response is closed; its body can no longer be read")
+        decoder = self._decoder() if decode else None
         ok = False
         try:
             while True:
                 chunk = await body.read_chunk(chunk_size)
                 if not chunk:
                     break
-                yield chunk
+                if decoder is None:
+                    yield chunk
+                else:
+                    for piece in decoder.feed(chunk, chunk_size):
+                        yield piece
+            if decoder is not None:
+                decoder.finish()
             ok = True
         finally:
             self._finish(ok)
