@@ -81,6 +81,10 @@ class Headers:
         """Every value of ``name`` in the order received; empty if absent."""
         return list(self._lookup().get(name.lower(), ()))
 
+    def _values(self, key: str) -> list[str] | None:
+        """The values of a lower-case name without copying (for the parser), or None."""
+        return self._lookup().get(key)
+
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._lookup()
 

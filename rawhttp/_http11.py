@@ -9,7 +9,7 @@ pure parsing function in :mod:`rawhttp._parse`.  Every blocking call sits in a
 from __future__ import annotations
 
 import asyncio
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from ._body import RequestBody
 from ._config import Limits
@@ -58,6 +58,10 @@ class Clock:
             return total_at
         at = self.loop.time() + step
         return at if total_at is None or at < total_at else total_at
+
+
+NO_TRAILERS: Final = Headers()
+"""Shared by every body without trailers (Headers are read-only)."""
 
 
 def buffered(reader: asyncio.StreamReader) -> int:
@@ -227,7 +231,7 @@ class BodyReader:
         self._clock = clock
         self._read = read
         self.received = 0
-        self.trailers = Headers()
+        self.trailers = NO_TRAILERS
         self.done = framing.kind is BodyKind.NONE or (
             framing.kind is BodyKind.LENGTH and framing.length == 0
         )
@@ -237,7 +241,10 @@ class BodyReader:
             return b""
         # Piece by piece, never one readexactly(): the read timeout bounds each wait
         # for bytes, not the transfer of the whole body.
-        parts: list[bytes] = []
+        first = await self.read_chunk(WHOLE_READ)
+        if self.done or not first:
+            return first  # the common small body: one piece, no join
+        parts = [first]
         while True:
             part = await self.read_chunk(WHOLE_READ)
             if not part:

@@ -173,7 +173,7 @@ def parse_chunk_size(line: bytes) -> int:
 
 def keep_alive(http_version: str, headers: Headers) -> bool:
     """Whether the server lets the connection stay open after this response."""
-    values = headers.get_all("connection")
+    values = headers._values("connection")
     tokens = _tokens(values) if values else ()
     if "close" in tokens:
         return False
@@ -194,8 +194,8 @@ def body_framing(method: str, status: int, http_version: str, headers: Headers) 
     reuse = keep_alive(http_version, headers)
     if method == "HEAD" or status < 200 or status == 204 or status == 304:
         return Framing(BodyKind.NONE, 0, reuse)
-    transfer_encoding = headers.get_all("transfer-encoding")
-    content_length = headers.get_all("content-length")
+    transfer_encoding = headers._values("transfer-encoding")
+    content_length = headers._values("content-length")
     if transfer_encoding:
         if content_length:
             raise ProtocolError(

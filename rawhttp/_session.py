@@ -284,8 +284,9 @@ class Session:
         if method == "CONNECT":
             raise InvalidRequest("CONNECT is not supported by Session.request")
         target = parse_url(_with_params(url, params) if params else url)
-        body = encode_body(content, data, json)
-        own = encode_fields(headers)
+        no_body = content is None and data is None and json is None
+        body = None if no_body else encode_body(content, data, json)
+        own = encode_fields(headers) if headers else []
         credentials = _basic(auth) if auth is not None else self._auth
         t = self.timeout if timeout is None else Timeout.coerce(timeout)
         clock = Clock(t.total)
@@ -297,8 +298,10 @@ class Session:
             response = await self._exchange(
                 method, target, fields, body, clock, t, trace or self.trace
             )
+            if not follow or response.status not in REDIRECT_STATUSES:
+                break
             location = response.headers.get("location")
-            if not follow or response.status not in REDIRECT_STATUSES or location is None:
+            if location is None:
                 break
             await _drain(response)
             if len(history) >= self.max_redirects:
