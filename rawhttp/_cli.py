@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
-import time
 from typing import IO, Any, NoReturn
 
+from ._cli_display import Progress, WireLog
 from ._version import __version__
 
 # curl's exit codes for the situations rawhttp can meet
@@ -34,6 +35,7 @@ EXIT_SEND = 55
 EXIT_RECV = 56
 EXIT_CERT = 60
 EXIT_ENCODING = 61
+EXIT_CACERT = 77
 
 CHUNK = 64 * 1024
 
@@ -152,12 +154,22 @@ def _arg_bytes(value: str) -> bytes:
     return os.fsencode(value)
 
 
+def _arg_url(url: str) -> str:
+    """The URL argument with bytes that were not UTF-8 percent-encoded as they are
+    (rawhttp would send a surrogate escape as the UTF-8 of the surrogate)."""
+    if not any("\udc80" <= c <= "\udcff" for c in url):
+        return url
+    return "".join(f"%{ord(c) - 0xDC00:02X}" if "\udc80" <= c <= "\udcff" else c for c in url)
+
+
 def _read_data(value: str, *, strip_newlines: bool) -> bytes:
     if not value.startswith("@"):
         return _arg_bytes(value)
     name = value[1:]
     try:
         if name == "-":
+            if sys.stdin is None:  # started with stdin closed
+                raise OSError("stdin is closed")
             data = sys.stdin.buffer.read()
         else:
             with open(name, "rb") as f:
@@ -191,7 +203,8 @@ def _headers(args: argparse.Namespace) -> tuple[list[tuple[str, bytes]], dict[st
 def _request_options(args: argparse.Namespace) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """(method, request keyword arguments, Session keyword arguments)"""
     headers, remove = _headers(args)
-    names = {name.lower() for name, _ in headers}
+    # headers given (or removed with "Name:") on the command line are not added by rawhttp
+    names = {name.lower() for name in [*(name for name, _ in headers), *remove]}
     body: bytes | None = None
     if args.json:
         body = b"".join(_read_data(v, strip_newlines=False) for v in args.json)
@@ -228,120 +241,6 @@ def _request_options(args: argparse.Namespace) -> tuple[str, dict[str, Any], dic
     return method, request, session
 
 
-# -- wire log: -v and -i see the exact head bytes through the trace hook ----------------
-
-
-class WireLog:
-    """Follows the trace events of one command run, picking out the request and
-    response heads: written to stderr with "> " and "< " for -v, and the response
-    heads into the output for -i."""
-
-    def __init__(self, verbose: bool, err: IO[bytes]) -> None:
-        self.verbose = verbose
-        self.err = err
-        self.heads: list[bytes] = []
-        """Every response head received (1xx included), exactly as received."""
-        self.sending = b""
-        self.in_request_head = True
-        self.in_response_head = False
-        self.head_status = 0
-        self.head_lines: list[bytes] = []
-
-    def __call__(self, event: Any) -> None:
-        kind, data = event.kind, event.data
-        if kind == "connect":
-            self._info(b"Connected (connection #%d)" % event.connection)
-        elif kind == "send":
-            if not self.in_request_head and not self.in_response_head:
-                self.in_request_head = True  # the next request (a redirect) starts
-                self.sending = b""
-            if self.in_request_head:
-                self.sending += data
-                end = self.sending.find(b"\r\n\r\n")
-                if end != -1:
-                    head = self.sending[: end + 4]
-                    self.in_request_head = False
-                    self.in_response_head = True
-                    self.head_lines = []
-                    if self.verbose:
-                        for line in head.splitlines(keepends=True):
-                            self.err.write(b"> " + line)
-                        self.err.flush()
-        elif kind == "receive" and self.in_response_head:
-            if not self.head_lines:
-                parts = data.split(b" ", 2)
-                self.head_status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-            self.head_lines.append(data)
-            if self.verbose:
-                self.err.write(b"< " + data)
-                self.err.flush()
-            if data == b"\r\n":
-                self.heads.append(b"".join(self.head_lines))
-                self.head_lines = []
-                if not 100 <= self.head_status < 200:
-                    self.in_response_head = False
-
-    def _info(self, text: bytes) -> None:
-        if self.verbose:
-            self.err.write(b"* " + text + b"\n")
-            self.err.flush()
-
-
-# -- progress meter ------------------------------------------------------------------
-
-
-class Progress:
-    """One line on stderr: bytes, percent when the length is known, rate, ETA.
-    Refreshed at most 10 times a second; finished with a newline."""
-
-    def __init__(self, stream: IO[str], total: int | None) -> None:
-        self.stream = stream
-        self.total = total
-        self.done = 0
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-
-    def update(self, n: int) -> None:
-        self.done += n
-        now = time.monotonic()
-        if now - self.last >= 0.1:
-            self.last = now
-            self._show(now)
-
-    def finish(self) -> None:
-        self._show(time.monotonic())
-        self.stream.write("\n")
-        self.stream.flush()
-
-    def _show(self, now: float) -> None:
-        elapsed = max(now - self.start, 1e-6)
-        rate = self.done / elapsed
-        parts = [f"{_size(self.done):>9}"]
-        if self.total:
-            parts.append(f"{min(100.0, 100.0 * self.done / self.total):5.1f}%")
-            left = (self.total - self.done) / rate if rate > 0 else 0.0
-            parts.append(f"{_size(rate)}/s ETA {_clock(left)}")
-        else:
-            parts.append(f"{_size(rate)}/s")
-        self.stream.write("\r" + "  ".join(parts) + "\x1b[K")
-        self.stream.flush()
-        self.shown = True
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"  # pragma: no cover - the loop always returns
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 # -- running ---------------------------------------------------------------------------
 
 
@@ -370,7 +269,7 @@ async def fetch(args: argparse.Namespace, out: IO[bytes] | None, err: IO[bytes])
     log = WireLog(args.verbose, err)
     async with (
         rawhttp.Session(timeout=timeout, trace=log, **session_options) as s,
-        s.stream(method, args.url, **request) as r,
+        s.stream(method, _arg_url(args.url), **request) as r,
     ):
         if args.fail and r.status >= 400:
             raise CliError(EXIT_HTTP_ERROR, f"The requested URL returned error: {r.status}")
@@ -381,8 +280,9 @@ async def fetch(args: argparse.Namespace, out: IO[bytes] | None, err: IO[bytes])
             except OSError as exc:
                 raise CliError(EXIT_WRITE, f"Failed to open the output file: {exc}") from exc
             target = opened
+        elif target is None:
+            raise CliError(EXIT_WRITE, "Failure writing output: stdout is closed")
         try:
-            assert target is not None
             if include:
                 _write(target, b"".join(log.heads))
             if args.head:
@@ -401,11 +301,20 @@ async def fetch(args: argparse.Namespace, out: IO[bytes] | None, err: IO[bytes])
                 target.flush()
             except OSError as exc:
                 raise CliError(EXIT_WRITE, f"Failure writing output: {exc}") from exc
+        except BaseException:
+            if opened is not None:
+                # what arrived stays in the file; the error to report is the first one
+                with contextlib.suppress(OSError):
+                    opened.close()
+            raise
         finally:
             if progress is not None:
                 progress.finish()
-            if opened is not None:
-                opened.close()
+            if opened is not None and not opened.closed:
+                try:
+                    opened.close()
+                except OSError as exc:
+                    raise CliError(EXIT_WRITE, f"Failure writing output: {exc}") from exc
     return EXIT_OK
 
 
@@ -434,6 +343,8 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, e.TLSError):
         if "certificate verif" in message:
             return EXIT_CERT, f"SSL certificate problem: {message}"
+        if "cannot load CA bundle" in message:
+            return EXIT_CACERT, f"Problem with the SSL CA cert: {message}"
         return EXIT_TLS, f"SSL connect error: {message}"
     if isinstance(exc, e.ConnectError):
         if isinstance(exc.__cause__, socket.gaierror):
@@ -462,6 +373,8 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
+    if sys.stderr is None:  # started with stderr closed: messages go nowhere, no crash
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     parser = build_parser()
     args = parser.parse_args(argv)
     for option, value in (
@@ -474,8 +387,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     if args.output is not None and args.remote_name:
         args.remote_name = False
     err = sys.stderr.buffer
+    # None when started with stdout closed: fine with -o, exit 23 when the body needs it
+    out = sys.stdout.buffer if sys.stdout is not None else None
     try:
-        code = asyncio.run(fetch(args, sys.stdout.buffer, err))
+        code = asyncio.run(fetch(args, out, err))
     except KeyboardInterrupt:
         code, message = 130, "interrupted"
         sys.stderr.write(f"\nrawhttp: {message}\n")
@@ -484,7 +399,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         if not args.silent or args.show_error:
             sys.stderr.write(f"rawhttp: ({code}) {message}\n")
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except OSError:  # stdout closed early (rawhttp URL | head): nothing more to write
         code = code or EXIT_WRITE
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
