@@ -25,3 +25,22 @@ def test_fetch_local_example() -> None:
     assert lines[3] == "201 {'you_sent': {'hello': 'rawhttp'}}"
     assert lines[4].startswith("HTTPStatusError: 404 Not Found")
     assert lines[5] == "ProtocolError: conflicting Content-Length values: ['5', '6']"
+
+
+def test_blocking_script_example() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "blocking_script.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [
+        "200 {'path': '/hello?q=a+b'}",
+        "{'got': 'name=rawhttp'}",
+        "redirected: [301] -> /new",
+        "decoded gzip: 9000 bytes",
+        "downloaded: 1048576 bytes",
+        "ConnectError: ConnectError",
+    ]
