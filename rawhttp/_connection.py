@@ -71,16 +71,15 @@ class Connection:
         """False once the server closed, reset, or sent bytes nobody asked for.
 
         Checked before an idle connection is reused and before one is put back
-        in the pool.  StreamReader has no public way to ask whether bytes are
-        buffered, hence the private ``_buffer``.
+        in the pool.  StreamReader has no public way to ask whether EOF came or
+        bytes are buffered, hence its private ``_eof`` and ``_buffer``.
         """
         reader = self.reader
-        if self.writer.transport.is_closing() or reader.exception() is not None:
-            return False
-        return (
-            not reader.at_eof()
-            and not getattr(reader, "_eof", False)
-            and not getattr(reader, "_buffer", b"")
+        return not (
+            getattr(reader, "_eof", False)
+            or getattr(reader, "_buffer", b"")
+            or reader.exception() is not None
+            or self.writer.transport.is_closing()
         )
 
     def close(self) -> None:

@@ -79,7 +79,7 @@ class Head(NamedTuple):
 
 
 async def send_request(
-    writer: asyncio.StreamWriter, head: bytes, body: bytes | None, deadline: float | None
+    writer: asyncio.StreamWriter, head: bytes, body: bytes | None, clock: Clock, write: float | None
 ) -> None:
     """Write the request head and body, then wait until the transport accepted them."""
     with translate(WriteError, WriteTimeout):
@@ -93,7 +93,7 @@ async def send_request(
             writer.write(head)
         if type(writer) is asyncio.StreamWriter and not writer.transport.get_write_buffer_size():
             return  # the kernel took every byte: nothing to wait for, no timer needed
-        async with asyncio.timeout_at(deadline):
+        async with asyncio.timeout_at(clock.until(write)):
             await writer.drain()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, TypeAlias
@@ -393,7 +394,7 @@ class Session:
                         await emitter.emit("connect", b"")
                 if body is None or body.data is not None:
                     data = None if body is None else body.data
-                    await send_request(writer, head, data, clock.until(t.write))
+                    await send_request(writer, head, data, clock, t.write)
                 else:
                     await send_streamed(writer, head, body, clock, t.write)
                 response_head = await receive_head(reader, method, self.limits, clock, t.read)
@@ -451,8 +452,7 @@ class Session:
     ) -> tuple[Connection, bool]:
         """A connection for ``key``: reused from the pool, handed over, or newly opened."""
         pool = self._pool
-        loop = clock.loop
-        got = pool.checkout(key, loop.time(), reuse=not fresh)
+        got = pool.checkout(key, time.monotonic(), reuse=not fresh)
         if got is False:
             waiter = pool.wait(key)
             try:
@@ -493,7 +493,7 @@ class Session:
             conn.close()
             self._pool.release_slot()
             return
-        self._pool.checkin(conn, reusable=reusable, now=asyncio.get_running_loop().time())
+        self._pool.checkin(conn, reusable=reusable, now=time.monotonic())
 
 
 def _with_params(url: str, params: ParamsInput) -> str:
