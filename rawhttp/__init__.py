@@ -22,6 +22,7 @@ from ._exceptions import (
     WriteTimeout,
 )
 from ._headers import Headers
+from ._record import Recorder, replay
 from ._response import Response
 from ._session import Session
 from ._sync import (
@@ -55,6 +56,7 @@ __all__ = [
     "ProtocolError",
     "ReadError",
     "ReadTimeout",
+    "Recorder",
     "Response",
     "ResponseNotRead",
     "Session",
@@ -76,5 +78,6 @@ __all__ = [
     "patch",
     "post",
     "put",
+    "replay",
     "request",
 ]
