@@ -35,7 +35,7 @@ async def test_replay_returns_an_equal_response(raw_server, tmp_path: Path) -> N
     assert raw.content == BODY
     events = path.read_bytes()
     assert events.startswith(b"rawhttp-trace 1\n")
-    assert b"receive 1 " in events
+    assert b"\nreceive " in events
     assert b"\nHTTP/1.1 200 OK\r\n\n" in events  # one event per received line
 
 
