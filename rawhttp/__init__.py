@@ -23,7 +23,7 @@ from ._exceptions import (
 )
 from ._headers import Headers
 from ._record import Recorder, replay
-from ._response import Response
+from ._response import InformationalResponse, Response
 from ._session import Session
 from ._sync import (
     EventLoopRunning,
@@ -49,6 +49,7 @@ __all__ = [
     "Error",
     "HTTPStatusError",
     "Headers",
+    "InformationalResponse",
     "InvalidRequest",
     "InvalidURL",
     "Limits",

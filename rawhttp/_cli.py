@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     a("-v", "--verbose", action="store_true", help="show the request and response heads on stderr")
     a("--compressed", action="store_true", help="ask for a compressed response and decode it")
     a(
+        "--unix-socket",
+        metavar="PATH",
+        help="connect to this Unix domain socket instead of the host",
+    )
+    a(
         "-V",
         "--version",
         action="version",
@@ -237,6 +242,7 @@ def _request_options(args: argparse.Namespace) -> tuple[str, dict[str, Any], dic
         "max_redirects": max(args.max_redirs, 0) if args.max_redirs >= 0 else 10**9,
         "verify": False if args.insecure else (args.cacert or True),
         "max_connections": 1,
+        "unix_socket": args.unix_socket,
     }
     return method, request, session
 

@@ -53,19 +53,33 @@ class Connection:
         *,
         ssl_context: ssl.SSLContext | None,
         deadline: float | None,
+        unix_socket: str | None = None,
     ) -> Connection:
-        """Open TCP (and TLS when ``ssl_context`` is given) to the URL's host and port."""
+        """Open TCP (and TLS when ``ssl_context`` is given) to the URL's host and port,
+        or to the Unix domain socket ``unix_socket`` (the URL then gives Host and target)."""
         tls = ssl_context is not None
+        server_hostname = url.host if tls else None
         with translate(ConnectError, ConnectTimeout, tls=tls):
             async with asyncio.timeout_at(deadline):
-                reader, writer = await asyncio.open_connection(
-                    url.host,
-                    url.port,
-                    ssl=ssl_context,
-                    server_hostname=url.host if tls else None,
-                    limit=STREAM_LIMIT,
-                )
-        return cls(reader, writer, key, f"{url.scheme}://{url.host_header}")
+                if unix_socket is None:
+                    reader, writer = await asyncio.open_connection(
+                        url.host,
+                        url.port,
+                        ssl=ssl_context,
+                        server_hostname=server_hostname,
+                        limit=STREAM_LIMIT,
+                    )
+                else:
+                    reader, writer = await asyncio.open_unix_connection(
+                        unix_socket,
+                        ssl=ssl_context,
+                        server_hostname=server_hostname,
+                        limit=STREAM_LIMIT,
+                    )
+        label = f"{url.scheme}://{url.host_header}"
+        if unix_socket is not None:
+            label += f" via {unix_socket}"
+        return cls(reader, writer, key, label)
 
     def is_usable(self) -> bool:
         """False once the server closed, reset, or sent bytes nobody asked for.

@@ -9,6 +9,7 @@ pure parsing function in :mod:`rawhttp._parse`.  Every blocking call sits in a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Final, NamedTuple
 
 from ._body import RequestBody
@@ -132,9 +133,15 @@ async def send_streamed(
 
 
 async def receive_head(
-    reader: asyncio.StreamReader, method: str, limits: Limits, clock: Clock, read: float | None
+    reader: asyncio.StreamReader,
+    method: str,
+    limits: Limits,
+    clock: Clock,
+    read: float | None,
+    on_informational: Callable[[Head], Awaitable[None] | None] | None = None,
 ) -> Head:
-    """Read status line and headers of the final response, skipping 1xx interim responses."""
+    """Read status line and headers of the final response.  1xx interim responses
+    are skipped, each handed to ``on_informational`` first when one is given."""
     informational = 0
     first = True
     while True:
@@ -168,6 +175,11 @@ async def receive_head(
         informational += 1
         if informational > limits.max_informational:
             raise ProtocolError(f"more than {limits.max_informational} 1xx interim responses")
+        if on_informational is not None:
+            interim = Head(version, status, reason, headers, Framing(BodyKind.NONE, 0, True))
+            result = on_informational(interim)
+            if result is not None:
+                await result
 
 
 async def read_fields(reader: asyncio.StreamReader, limits: Limits, what: str) -> Headers:

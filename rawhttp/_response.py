@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import AsyncGenerator, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._decoding import ContentDecoder, make_decoder
 from ._exceptions import DecodingError, HTTPStatusError, ResponseNotRead
@@ -14,7 +14,17 @@ from ._http11 import READ_CHUNK, BodyReader
 DECODED_PIECE = 1024 * 1024
 """Piece size used while decoding a body read whole."""
 
-__all__ = ["Response"]
+__all__ = ["InformationalResponse", "Response"]
+
+
+class InformationalResponse(NamedTuple):
+    """A 1xx interim response (100 Continue, 103 Early Hints, ...) given to
+    ``on_informational`` before the final response arrives."""
+
+    status: int
+    reason: str
+    http_version: str
+    headers: Headers
 
 
 class Response:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import os
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, TypeAlias
 
@@ -26,7 +27,7 @@ from ._exceptions import (
     translate,
 )
 from ._headers import Headers, HeadersInput
-from ._http11 import BodyReader, Clock, receive_head, send_request, send_streamed
+from ._http11 import BodyReader, Clock, Head, receive_head, send_request, send_streamed
 from ._pool import Pool
 from ._redirects import (
     CONTENT_HEADERS,
@@ -36,7 +37,7 @@ from ._redirects import (
     redirect_method,
     resolve_location,
 )
-from ._response import Response
+from ._response import InformationalResponse, Response
 from ._serialize import Field, encode_field, encode_fields, request_head
 from ._tls import CertTypes, VerifyTypes, context_for, tls_key
 from ._trace import TraceHook, tracing
@@ -52,6 +53,7 @@ USER_AGENT: Final = f"rawhttp/{__version__}"
 DRAIN_LIMIT: Final = 1024 * 1024
 """A redirect body up to this size is read and discarded so its connection can be reused."""
 
+InformationalHook: TypeAlias = "Callable[[InformationalResponse], Awaitable[None] | None]"
 HEAD_CACHE_SIZE: Final = 256
 """Request heads remembered per Session for repeated requests with default headers."""
 
@@ -80,7 +82,11 @@ class Session:
     - ``limits``: a :class:`Limits` bounding what servers may send;
     - ``keepalive_expiry``: seconds an idle connection is kept for reuse;
     - ``trace``: a callable (sync or async) given a :class:`TraceEvent` for each
-      connect, and for the exact bytes of each send and receive.
+      connect, and for the exact bytes of each send and receive;
+    - ``on_informational``: a callable (sync or async) given each 1xx interim
+      response (e.g. 103 Early Hints) as an :class:`InformationalResponse`;
+    - ``unix_socket``: connect every request to this Unix domain socket path; the
+      URL still gives the Host header and the target.
     """
 
     def __init__(
@@ -98,6 +104,8 @@ class Session:
         limits: Limits = DEFAULT_LIMITS,
         keepalive_expiry: float | None = 5.0,
         trace: TraceHook | None = None,
+        on_informational: InformationalHook | None = None,
+        unix_socket: str | os.PathLike[str] | None = None,
     ) -> None:
         self.timeout = Timeout.coerce(timeout)
         self.limits = limits
@@ -110,6 +118,17 @@ class Session:
         self.max_redirects = max_redirects
         self.decode_content = decode_content
         self.trace = trace
+        self.unix_socket = None if unix_socket is None else os.fspath(unix_socket)
+        self._on_head = None
+        if on_informational is not None:
+            hook = on_informational
+
+            def on_head(head: Head) -> Awaitable[None] | None:
+                return hook(
+                    InformationalResponse(head.status, head.reason, head.http_version, head.headers)
+                )
+
+            self._on_head = on_head
         self._auth = _basic(auth) if auth is not None else None
         default_pairs = [("User-Agent", USER_AGENT), ("Accept", "*/*")]
         if decode_content:
@@ -398,7 +417,9 @@ class Session:
                     await send_request(writer, head, data, clock, t.write)
                 else:
                     await send_streamed(writer, head, body, clock, t.write)
-                response_head = await receive_head(reader, method, self.limits, clock, t.read)
+                response_head = await receive_head(
+                    reader, method, self.limits, clock, t.read, self._on_head
+                )
             except (NoResponse, ResetBeforeResponse, WriteError):
                 self._release(conn, False)
                 if reused and retry_allowed and attempt == 0:
@@ -475,7 +496,11 @@ class Session:
         try:
             ssl_context = context_for(self.verify, self.cert) if url.scheme == "https" else None
             conn = await Connection.open(
-                url, key, ssl_context=ssl_context, deadline=clock.until(t.connect)
+                url,
+                key,
+                ssl_context=ssl_context,
+                deadline=clock.until(t.connect),
+                unix_socket=self.unix_socket,
             )
         except BaseException:
             pool.release_slot()
