@@ -4,7 +4,6 @@ the pool, runs the exchange with its timeouts and hands back a Response."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import os
 import time
@@ -549,6 +548,8 @@ def _basic(auth: tuple[str, str]) -> Field:
         user, password = auth
     except (TypeError, ValueError):
         raise InvalidRequest("auth must be a (user, password) pair") from None
+    import base64  # only requests with credentials need it
+
     token = base64.b64encode(f"{user}:{password}".encode())
     return encode_field("Authorization", b"Basic " + token)
 
