@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import ssl
+from collections.abc import Callable
 from typing import Final
 
 from ._exceptions import ConnectError, ConnectTimeout, translate
@@ -27,7 +28,17 @@ _ids = itertools.count(1)
 class Connection:
     """One HTTP/1.1 connection: a StreamReader/StreamWriter pair and its bookkeeping."""
 
-    __slots__ = ("id", "idle_since", "key", "label", "reader", "requests", "state", "writer")
+    __slots__ = (
+        "id",
+        "idle_since",
+        "key",
+        "label",
+        "on_close",
+        "reader",
+        "requests",
+        "state",
+        "writer",
+    )
 
     def __init__(
         self,
@@ -37,6 +48,8 @@ class Connection:
         label: str,
     ) -> None:
         self.id = next(_ids)
+        self.on_close: Callable[[], None] | None = None
+        """Called once when the connection closes (a traced request reports it)."""
         self.reader = reader
         self.writer = writer
         self.key = key
@@ -106,6 +119,9 @@ class Connection:
         if self.state == "closed":
             return
         self.state = "closed"
+        on_close, self.on_close = self.on_close, None
+        if on_close is not None:
+            on_close()
         transport = self.writer.transport
         if transport.get_extra_info("sslcontext") is not None:
             transport.abort()

@@ -409,6 +409,7 @@ class Session:
             try:
                 if trace is not None:
                     reader, writer, emitter = tracing(trace, conn.id, reader, writer)
+                    conn.on_close = emitter.closed
                     if not reused:
                         await emitter.emit("connect", b"")
                 if body is None or body.data is not None:
@@ -519,6 +520,7 @@ class Session:
             self._pool.release_slot()
             return
         self._pool.checkin(conn, reusable=reusable, now=time.monotonic())
+        conn.on_close = None  # kept for reuse: a later close is not this request's
 
 
 def _with_params(url: str, params: ParamsInput) -> str:

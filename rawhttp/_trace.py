@@ -18,8 +18,10 @@ __all__ = ["TraceEvent", "TraceHook", "TracingReader", "TracingWriter"]
 class TraceEvent(NamedTuple):
     """One thing that happened on a connection.
 
-    ``kind`` is ``"connect"`` (data: empty), ``"send"`` or ``"receive"`` (data: the
-    exact bytes, before de-chunking or decoding).  ``time`` is the event loop's
+    ``kind`` is ``"connect"`` or ``"close"`` (data: empty), ``"send"`` or
+    ``"receive"`` (data: the exact bytes, before de-chunking or decoding).  A
+    ``"close"`` comes when the connection is closed during or at the end of the
+    traced request; one kept alive for reuse reports nothing more.  ``time`` is the event loop's
     monotonic clock; ``connection`` an id stable for one connection.
     """
 
@@ -49,6 +51,18 @@ class _Emitter:
         result = self(kind, data)
         if result is not None:
             await result
+
+    def closed(self) -> None:
+        """Report a close from synchronous code; an async hook runs as a task."""
+        result = self("close", b"")
+        if result is not None:
+            task = asyncio.ensure_future(result)
+            _pending.add(task)
+            task.add_done_callback(_pending.discard)
+
+
+_pending: set[asyncio.Future[None]] = set()
+"""Close events of async hooks still running (referenced so they are not collected)."""
 
 
 class TracingReader:
