@@ -11,6 +11,7 @@ from ._exceptions import (
     InvalidURL,
     PoolTimeout,
     ProtocolError,
+    ProxyError,
     ReadError,
     ReadTimeout,
     ResponseNotRead,
@@ -38,6 +39,7 @@ from ._sync import (
     put,
     request,
 )
+from ._timings import Timings
 from ._trace import TraceEvent
 from ._version import __version__
 
@@ -55,6 +57,7 @@ __all__ = [
     "Limits",
     "PoolTimeout",
     "ProtocolError",
+    "ProxyError",
     "ReadError",
     "ReadTimeout",
     "Recorder",
@@ -66,6 +69,7 @@ __all__ = [
     "TLSError",
     "Timeout",
     "TimeoutError",
+    "Timings",
     "TooManyRedirects",
     "TraceEvent",
     "TransportError",

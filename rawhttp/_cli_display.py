@@ -1,76 +1,229 @@
-"""What the ``rawhttp`` command shows besides the body: the -v/-i wire log and the
-progress meter."""
+"""What the ``rawhttp`` command shows besides the body: the -v/-i wire log, the
+--trace/--trace-ascii dumps and the progress meter."""
 
 from __future__ import annotations
 
 import time
 from typing import IO, Any
 
-__all__ = ["Progress", "WireLog"]
+__all__ = ["Progress", "TraceDump", "WireLog"]
+
+HEAD_END = b"\r\n\r\n"
 
 
-# -- wire log: -v and -i see the exact head bytes through the trace hook ----------------
+# -- wire log: -v, -i, --trace and -w see the exact bytes through the trace hook ---------
 
 
 class WireLog:
-    """Follows the trace events of one command run, picking out the request and
-    response heads: written to stderr with "> " and "< " for -v, and the response
-    heads into the output for -i."""
+    """Follows the trace events of one command run and tells request and response
+    heads from bodies: a head is everything up to and including the first CRLFCRLF
+    of a message (each 1xx interim response has its own).  The heads are written to
+    stderr with "> " and "< " for -v, the response heads kept for -i, every piece
+    given to ``dump`` for --trace, and the sizes counted for -w."""
 
-    def __init__(self, verbose: bool, err: IO[bytes]) -> None:
+    def __init__(
+        self,
+        verbose: bool,
+        err: IO[bytes],
+        *,
+        dump: TraceDump | None = None,
+        stamp: bool = False,
+    ) -> None:
         self.verbose = verbose
         self.err = err
+        self.dump = dump
+        self.clock = WallClock() if stamp else None
         self.heads: list[bytes] = []
         """Every response head received (1xx included), exactly as received."""
-        self.sending = b""
+        self.sent = 0
+        """Bytes sent, every request counted (heads and bodies as framed)."""
+        self.upload = 0
+        """Body bytes of the last request, as framed."""
+        self.connects = 0
+        self.sending = b""  # the request head so far
+        self.receiving = b""  # the response head so far
+        self.line = b""  # an incomplete response head line, for -v
         self.in_request_head = True
         self.in_response_head = False
-        self.head_status = 0
-        self.head_lines: list[bytes] = []
 
     def __call__(self, event: Any) -> None:
-        kind, data = event.kind, event.data
+        kind, data, when = event.kind, event.data, event.time
         if kind == "connect":
             # A new connection starts with a request, also when a request that failed
             # on a reused connection is retried on a fresh one.
             self.in_request_head, self.in_response_head = True, False
-            self.sending = b""
-            self.head_lines = []
-            self._info(b"Connected (connection #%d)" % event.connection)
+            self.sending = self.receiving = self.line = b""
+            self.connects += 1
+            self._info(b"Connected (connection #%d)" % event.connection, when)
+        elif kind == "close":
+            self._info(b"Connection #%d closed" % event.connection, when)
         elif kind == "send":
-            if not self.in_request_head and not self.in_response_head:
-                self.in_request_head = True  # the next request (a redirect) starts
-                self.sending = b""
-            if self.in_request_head:
-                self.sending += data
-                end = self.sending.find(b"\r\n\r\n")
-                if end != -1:
-                    head = self.sending[: end + 4]
-                    self.in_request_head = False
-                    self.in_response_head = True
-                    self.head_lines = []
-                    if self.verbose:
-                        for line in head.splitlines(keepends=True):
-                            self.err.write(b"> " + line)
-                        self.err.flush()
-        elif kind == "receive" and self.in_response_head:
-            if not self.head_lines:
-                parts = data.split(b" ", 2)
-                self.head_status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-            self.head_lines.append(data)
-            if self.verbose:
-                self.err.write(b"< " + data)
-                self.err.flush()
-            if data == b"\r\n":
-                self.heads.append(b"".join(self.head_lines))
-                self.head_lines = []
-                if not 100 <= self.head_status < 200:
-                    self.in_response_head = False
+            self.sent += len(data)
+            for is_head, part in self._send(data):
+                if self.dump is not None:
+                    self.dump.data(b"=> Send header" if is_head else b"=> Send data", part, when)
+                if not is_head:
+                    self.upload += len(part)
+                elif self.verbose and not self.in_request_head:  # the head is complete
+                    stamp = self._stamp(when)
+                    for line in self.sending.splitlines(keepends=True):
+                        self.err.write(stamp + b"> " + line)
+                    self.err.flush()
+        elif kind == "receive":
+            for is_head, part in self._receive(data):
+                if self.dump is not None:
+                    self.dump.data(b"<= Recv header" if is_head else b"<= Recv data", part, when)
+                if is_head and self.verbose:
+                    self._show_received(part, when)
 
-    def _info(self, text: bytes) -> None:
-        if self.verbose:
-            self.err.write(b"* " + text + b"\n")
+    def _send(self, data: bytes) -> list[tuple[bool, bytes]]:
+        """``data`` split into (is head, bytes) pieces."""
+        if not self.in_request_head and not self.in_response_head:
+            self.in_request_head = True  # the next request (a redirect) starts
+            self.sending = b""
+        if not self.in_request_head:  # the body, also while waiting for the response
+            return [(False, data)]
+        if not self.sending:  # a request starts (also one sent again on a new connection)
+            self.upload = 0
+        cut = _head_end(self.sending, data)
+        self.sending += data[:cut] if cut is not None else data
+        if cut is None:
+            return [(True, data)]
+        self.in_request_head = False
+        self.in_response_head = True
+        self.receiving = self.line = b""
+        return [(True, data[:cut])] + ([(False, data[cut:])] if cut < len(data) else [])
+
+    def _receive(self, data: bytes) -> list[tuple[bool, bytes]]:
+        parts: list[tuple[bool, bytes]] = []
+        while data and self.in_response_head:
+            cut = _head_end(self.receiving, data)
+            if cut is None:
+                self.receiving += data
+                return [*parts, (True, data)]
+            head = self.receiving + data[:cut]
+            parts.append((True, data[:cut]))
+            data = data[cut:]
+            self.heads.append(head)
+            self.receiving = b""
+            status = head.split(b" ", 2)[1:2]
+            if not (status and status[0].isdigit() and 100 <= int(status[0]) < 200):
+                self.in_response_head = False
+        if data:
+            parts.append((False, data))
+        return parts
+
+    def _show_received(self, part: bytes, when: float) -> None:
+        """-v: "< " before each line of a response head, as soon as the line is whole."""
+        text = self.line + part
+        end = text.rfind(b"\n") + 1
+        self.line = text[end:]
+        if end:
+            stamp = self._stamp(when)
+            for line in text[: end - 1].split(b"\n"):
+                self.err.write(stamp + b"< " + line + b"\n")
             self.err.flush()
+
+    def _info(self, text: bytes, when: float) -> None:
+        if self.verbose:
+            self.err.write(self._stamp(when) + b"* " + text + b"\n")
+            self.err.flush()
+        if self.dump is not None:
+            self.dump.info(text, when)
+
+    def _stamp(self, when: float) -> bytes:
+        return b"" if self.clock is None else self.clock.stamp(when)
+
+
+def _head_end(before: bytes, data: bytes) -> int | None:
+    """Where in ``data`` the head that has ``before`` so far ends (the index after its
+    CRLFCRLF), or None when it does not end in ``data``."""
+    tail = before[-3:]
+    end = (tail + data).find(HEAD_END)
+    return None if end == -1 else end + 4 - len(tail)
+
+
+class WallClock:
+    """--trace-time: "HH:MM:SS.uuuuuu " in local time for a trace event's time (the
+    event loop's monotonic clock)."""
+
+    def __init__(self) -> None:
+        self.offset = time.time() - time.monotonic()
+
+    def stamp(self, when: float) -> bytes:
+        wall = when + self.offset
+        t = time.localtime(wall)
+        us = int(wall * 1_000_000) % 1_000_000
+        return b"%02d:%02d:%02d.%06d " % (t.tm_hour, t.tm_min, t.tm_sec, us)
+
+
+# -- --trace and --trace-ascii ------------------------------------------------------------
+
+
+class TraceDump:
+    """curl's trace look: a line naming each piece ("=> Send header, 78 bytes (0x4e)"),
+    then its bytes.  --trace shows 16 bytes a line, in hex and as text; --trace-ascii
+    64 a line as text only, a CRLF ending the line.  Bytes outside 0x20-0x7f are
+    shown as ".".  A write error stops the dump and is kept in ``error``."""
+
+    def __init__(self, stream: IO[bytes], *, ascii_only: bool, stamp: bool = False) -> None:
+        self.stream = stream
+        self.ascii = ascii_only
+        self.clock = WallClock() if stamp else None
+        self.error: OSError | None = None
+
+    def info(self, text: bytes, when: float) -> None:
+        self._write(self._stamp(when) + b"== Info: " + text + b"\n")
+
+    def data(self, label: bytes, data: bytes, when: float) -> None:
+        size = len(data)
+        lines = [self._stamp(when) + b"%s, %d bytes (0x%x)\n" % (label, size, size)]
+        lines += ascii_lines(data) if self.ascii else hex_lines(data)
+        self._write(b"".join(lines))
+
+    def _stamp(self, when: float) -> bytes:
+        return b"" if self.clock is None else self.clock.stamp(when)
+
+    def _write(self, text: bytes) -> None:
+        if self.error is not None:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except OSError as exc:
+            self.error = exc
+
+
+_SHOWN = bytes(c if 0x20 <= c < 0x80 else ord(".") for c in range(256))
+"""Each byte as the text column shows it."""
+
+
+def hex_lines(data: bytes) -> list[bytes]:
+    """--trace: "0000: 47 45 54 20 ... GET ..", 16 bytes a line; the hex column is
+    padded on the last line so the text column lines up."""
+    lines = []
+    for at in range(0, len(data), 16):
+        row = data[at : at + 16]
+        hexed = b"".join(b"%02x " % c for c in row).ljust(48)
+        lines.append(b"%04x: %s%s\n" % (at, hexed, row.translate(_SHOWN)))
+    return lines
+
+
+def ascii_lines(data: bytes) -> list[bytes]:
+    """--trace-ascii: "0000: GET / HTTP/1.1", at most 64 bytes a line; a CRLF ends a
+    line (and is not shown), so a head reads line by line."""
+    lines = []
+    at, size = 0, len(data)
+    while at < size:
+        # a CRLF right after 64 bytes still ends this line rather than make an empty one
+        crlf = data.find(b"\r\n", at, at + 66)
+        if crlf != -1:
+            end, after = crlf, crlf + 2
+        else:
+            end = after = min(at + 64, size)
+        lines.append(b"%04x: %s\n" % (at, data[at:end].translate(_SHOWN)))
+        at = after
+    return lines
 
 
 # -- progress meter ------------------------------------------------------------------

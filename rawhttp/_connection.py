@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 import ssl
-from collections.abc import Callable
-from typing import Final
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Final
 
+from ._config import DEFAULT_LIMITS, Limits
 from ._exceptions import ConnectError, ConnectTimeout, translate
+from ._proxy import Proxy
+from ._timings import Timings
+from ._tunnel import open_tunnel
 from ._url import URL
 
 __all__ = ["Connection", "PoolKey"]
 
 PoolKey = tuple[str, str, int, object]
-"""(scheme, host, port, TLS configuration): connections are shared only within one key."""
+"""(scheme, host, port, TLS configuration and proxy): connections are shared only
+within one key.  Plain http through a proxy uses ("http-proxy", proxy host, proxy
+port, credentials): one such connection carries requests for any origin."""
 
 STREAM_LIMIT: Final = 1024 * 1024
 """StreamReader buffer limit.  asyncio's default (64 KiB) pauses the socket so
@@ -67,31 +75,52 @@ class Connection:
         ssl_context: ssl.SSLContext | None,
         deadline: float | None,
         unix_socket: str | None = None,
+        proxy: Proxy | None = None,
+        local_address: str | None = None,
+        happy_eyeballs_delay: float | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        timings: Timings | None = None,
     ) -> Connection:
-        """Open TCP (and TLS when ``ssl_context`` is given) to the URL's host and port,
-        or to the Unix domain socket ``unix_socket`` (the URL then gives Host and target)."""
+        """Open a connection for ``url``, all of it before ``deadline``:
+
+        1. TCP to the URL's host and port, to the ``proxy``, or to the Unix domain
+           socket ``unix_socket`` (the URL then gives only Host and target);
+        2. through a proxy, for https: the CONNECT tunnel to the URL's host;
+        3. with ``ssl_context``: the TLS handshake, checking the URL's host name.
+
+        ``timings.connect`` gets steps 1-2 and ``timings.tls`` step 3.
+        """
+        started = time.monotonic()
         tls = ssl_context is not None
-        server_hostname = url.host if tls else None
-        with translate(ConnectError, ConnectTimeout, tls=tls):
+        label = f"{url.scheme}://{url.host_header}"
+        with translate(ConnectError, ConnectTimeout):  # the deadline covers all three steps
             async with asyncio.timeout_at(deadline):
-                if unix_socket is None:
-                    reader, writer = await asyncio.open_connection(
-                        url.host,
-                        url.port,
-                        ssl=ssl_context,
-                        server_hostname=server_hostname,
-                        limit=STREAM_LIMIT,
+                if unix_socket is not None:
+                    label += f" via {unix_socket}"
+                    reader, writer = await asyncio.open_unix_connection(
+                        unix_socket, limit=STREAM_LIMIT
+                    )
+                elif proxy is None:
+                    reader, writer = await _open_tcp(
+                        url.host, url.port, local_address, happy_eyeballs_delay
                     )
                 else:
-                    reader, writer = await asyncio.open_unix_connection(
-                        unix_socket,
-                        ssl=ssl_context,
-                        server_hostname=server_hostname,
-                        limit=STREAM_LIMIT,
-                    )
-        label = f"{url.scheme}://{url.host_header}"
-        if unix_socket is not None:
-            label += f" via {unix_socket}"
+                    label += f" via {proxy.url}"
+                    reader, writer = await _open_proxy(proxy, local_address, happy_eyeballs_delay)
+                try:
+                    if proxy is not None and tls and unix_socket is None:
+                        await open_tunnel(reader, writer, url, proxy, limits)
+                    connected = time.monotonic()
+                    if ssl_context is not None:
+                        with translate(ConnectError, ConnectTimeout, tls=True):
+                            await writer.start_tls(ssl_context, server_hostname=url.host)
+                except BaseException:
+                    writer.transport.abort()
+                    raise
+        if timings is not None:
+            timings.connect = connected - started
+            if tls:
+                timings.tls = time.monotonic() - connected
         return cls(reader, writer, key, label)
 
     def is_usable(self) -> bool:
@@ -130,3 +159,114 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"<Connection {self.label} {self.state} requests={self.requests}>"
+
+
+async def _open_tcp(
+    host: str, port: int, local_address: str | None, happy_eyeballs_delay: float | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """The one place a TCP connection is opened.  An IP address is connected to
+    directly; a name is resolved and its addresses tried as RFC 8305 describes
+    (see :func:`_connect_race`), and the winning socket handed to
+    ``asyncio.open_connection``."""
+    local_addr = None if local_address is None else (local_address, 0)
+    if _is_ip(host):
+        return await asyncio.open_connection(host, port, limit=STREAM_LIMIT, local_addr=local_addr)
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if local_address is not None:  # only addresses of the local address's family can work
+        family = socket.AF_INET6 if ":" in local_address else socket.AF_INET
+        infos = [info for info in infos if info[0] == family]
+        if not infos:
+            raise ConnectError(f"{host} has no address of the family of {local_address}")
+    sock = await _connect_race(_interleave(infos), happy_eyeballs_delay, local_addr)
+    return await asyncio.open_connection(sock=sock, limit=STREAM_LIMIT)
+
+
+AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
+
+
+def _interleave(infos: Sequence[AddrInfo]) -> list[AddrInfo]:
+    """Addresses in resolver order, alternating families (RFC 8305 section 4)."""
+    first = infos[0][0] if infos else None
+    same = [info for info in infos if info[0] == first]
+    other = [info for info in infos if info[0] != first]
+    mixed: list[AddrInfo] = []
+    for i in range(max(len(same), len(other))):
+        mixed.extend(group[i] for group in (same, other) if i < len(group))
+    return mixed
+
+
+async def _connect_race(
+    infos: list[AddrInfo], delay: float | None, local_addr: tuple[str, int] | None
+) -> socket.socket:
+    """Connect to the first address that answers.  A new attempt starts when the
+    previous one failed or after ``delay`` seconds (None: only after a failure);
+    the first to connect wins and every other attempt is cancelled and closed."""
+    loop = asyncio.get_running_loop()
+    errors: list[OSError] = []
+    attempts: set[asyncio.Task[socket.socket]] = set()
+
+    async def attempt(info: AddrInfo) -> socket.socket:
+        family, type_, proto, _, address = info
+        sock = socket.socket(family, type_, proto)
+        try:
+            sock.setblocking(False)
+            if local_addr is not None:
+                sock.bind(local_addr)
+            await loop.sock_connect(sock, address)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def finished() -> socket.socket | None:
+        for task in [t for t in attempts if t.done()]:
+            attempts.discard(task)
+            exc = task.exception()
+            if exc is None:
+                return task.result()
+            if not isinstance(exc, OSError):
+                raise exc
+            errors.append(exc)
+        return None
+
+    try:
+        pending = list(infos)
+        while pending or attempts:
+            if pending:
+                attempts.add(loop.create_task(attempt(pending.pop(0))))
+            wait = delay if pending else None
+            await asyncio.wait(attempts, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            sock = finished()
+            if sock is not None:
+                return sock
+    finally:
+        for task in attempts:  # losers, or every attempt when we were cancelled
+            task.cancel()
+            task.add_done_callback(_close_result)
+    if len(errors) == 1:
+        raise errors[0]
+    raise OSError(f"all {len(errors)} addresses failed: " + "; ".join(map(str, errors)))
+
+
+def _close_result(task: asyncio.Task[socket.socket]) -> None:
+    if not task.cancelled() and task.exception() is None:
+        task.result().close()
+
+
+def _is_ip(host: str) -> bool:
+    if ":" in host:
+        return True  # URL hosts with a colon are IPv6 literals
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdigit() for p in parts)
+
+
+async def _open_proxy(
+    proxy: Proxy, local_address: str | None, happy_eyeballs_delay: float | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """TCP to the proxy; a failure names the proxy rather than the origin."""
+    try:
+        with translate(ConnectError, ConnectTimeout):
+            return await _open_tcp(proxy.host, proxy.port, local_address, happy_eyeballs_delay)
+    except ConnectError as exc:
+        raise ConnectError(f"cannot connect to proxy {proxy.url}: {exc}") from exc

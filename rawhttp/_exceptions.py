@@ -27,6 +27,7 @@ __all__ = [
     "InvalidURL",
     "PoolTimeout",
     "ProtocolError",
+    "ProxyError",
     "ReadError",
     "ReadTimeout",
     "TLSError",
@@ -88,6 +89,16 @@ class WriteError(TransportError):
 
 class ProtocolError(TransportError):
     """The response is malformed, ambiguous, ended early or exceeds a limit."""
+
+
+class ProxyError(TransportError):
+    """A proxy refused to open a tunnel (its CONNECT reply was not 2xx) or did not
+    answer CONNECT with an HTTP response.  ``status`` is the proxy's status code,
+    or None when there was no valid reply."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class TimeoutError(TransportError, builtins.TimeoutError):  # noqa: A001 - the contract's name
@@ -185,7 +196,10 @@ class translate:  # noqa: N801 - used like a function: ``with translate(...):``
                 else self.io_error(f"TLS error: {reason}")
             )
         elif isinstance(exc, OSError | EOFError):
-            new = self.io_error(_describe_os_error(exc))
+            if self.tls:  # the server hung up during the handshake
+                new = TLSError(f"TLS handshake failed: {_describe_os_error(exc)}")
+            else:
+                new = self.io_error(_describe_os_error(exc))
         else:
             return
         raise new from exc
@@ -201,13 +215,13 @@ def _describe_timeout(cls: type[TimeoutError]) -> str:
 
 
 def _describe_os_error(exc: BaseException) -> str:
-    if isinstance(exc, socket.gaierror):
-        return f"could not resolve host: {exc}"
-    if isinstance(exc, ConnectionRefusedError):
-        return f"connection refused: {exc}"
-    if isinstance(exc, ConnectionResetError):
-        return f"connection reset by peer: {exc}"
-    if isinstance(exc, BrokenPipeError):
-        return f"broken pipe: {exc}"
-    text = str(exc) or type(exc).__name__
-    return text
+    detail = str(exc)
+    for cls, what in (
+        (socket.gaierror, "could not resolve host"),
+        (ConnectionRefusedError, "connection refused"),
+        (ConnectionResetError, "connection reset by peer"),
+        (BrokenPipeError, "broken pipe"),
+    ):
+        if isinstance(exc, cls):
+            return f"{what}: {detail}" if detail else what
+    return detail or type(exc).__name__

@@ -9,6 +9,7 @@ pure parsing function in :mod:`rawhttp._parse`.  Every blocking call sits in a
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Final, NamedTuple
 
@@ -36,7 +37,17 @@ from ._parse import (
     parse_status_line,
 )
 
-__all__ = ["BodyReader", "Clock", "Head", "receive_head", "send_request", "send_streamed"]
+__all__ = [
+    "BodyReader",
+    "Clock",
+    "Head",
+    "read_fields",
+    "read_section",
+    "receive_head",
+    "send_request",
+    "send_streamed",
+    "wait_for_continue",
+]
 
 READ_CHUNK = 64 * 1024
 """Largest chunk handed out while streaming a body."""
@@ -77,6 +88,10 @@ class Head(NamedTuple):
     reason: str
     headers: Headers
     framing: Framing
+    size: int = 0
+    """Bytes read for this head and the 1xx heads before it (for Timings)."""
+    first_byte_at: float = 0.0
+    """``time.monotonic()`` when the first status line arrived (time to first byte)."""
 
 
 async def send_request(
@@ -104,20 +119,25 @@ async def send_streamed(
     body: RequestBody,
     clock: Clock,
     write: float | None,
-) -> None:
-    """Write the head, then the body piece by piece (chunked when its length is unknown),
-    waiting for the transport after each piece so memory stays constant."""
+) -> int:
+    """Write the head (unless ``head`` is empty: already sent), then the body piece by
+    piece (chunked when its length is unknown), waiting for the transport after each
+    piece so memory stays constant.  Returns the number of bytes written."""
     chunked = body.chunked
     expected = body.length
     sent = 0
+    wire = len(head)
     with translate(WriteError, WriteTimeout):
-        writer.write(head)
+        if head:
+            writer.write(head)
         async for piece in body.chunks():
             if not piece:
                 continue
             sent += len(piece)
             if chunked:
-                writer.writelines((b"%x\r\n" % len(piece), piece, b"\r\n"))
+                size_line = b"%x\r\n" % len(piece)
+                wire += len(size_line) + 2
+                writer.writelines((size_line, piece, b"\r\n"))
             elif expected is not None and sent > expected:
                 raise InvalidRequest(f"request body is longer than its length {expected}")
             else:
@@ -126,10 +146,12 @@ async def send_streamed(
                 await writer.drain()
         if chunked:
             writer.write(b"0\r\n\r\n")
+            wire += 5
         elif sent != expected:
             raise InvalidRequest(f"request body ended after {sent} of {expected} bytes")
         async with asyncio.timeout_at(clock.until(write)):
             await writer.drain()
+    return wire + sent
 
 
 async def receive_head(
@@ -139,22 +161,38 @@ async def receive_head(
     clock: Clock,
     read: float | None,
     on_informational: Callable[[Head], Awaitable[None] | None] | None = None,
+    *,
+    first_line: bytes | None = None,
+    single: bool = False,
 ) -> Head:
     """Read status line and headers of the final response.  1xx interim responses
-    are skipped, each handed to ``on_informational`` first when one is given."""
+    are skipped, each handed to ``on_informational`` first when one is given.
+
+    ``first_line`` is a status line the caller already read (while waiting for
+    100 Continue); with ``single`` the first head read is returned, 1xx or not
+    (after ``on_informational`` saw it), so that the caller can decide about the
+    request body.
+    """
     informational = 0
     first = True
+    size = 0
+    first_byte_at = 0.0
+    line = first_line
     while True:
         with translate(ReadError, ReadTimeout):
             async with asyncio.timeout_at(clock.until(read)):
-                try:
-                    line = await reader.readline()
-                except OSError as exc:
-                    if first:  # nothing of a response arrived: an idempotent request may be retried
-                        raise ResetBeforeResponse(
-                            f"connection failed before the response began: {exc}"
-                        ) from exc
-                    raise
+                if line is None:
+                    try:
+                        line = await reader.readline()
+                    except OSError as exc:
+                        # Nothing of a response arrived: an idempotent request may be retried.
+                        if first:
+                            raise ResetBeforeResponse(
+                                f"connection failed before the response began: {exc}"
+                            ) from exc
+                        raise
+                if first:
+                    first_byte_at = time.monotonic()
                 if not line.endswith(b"\n"):
                     if not line and first:
                         raise NoResponse("server closed the connection without sending a response")
@@ -164,26 +202,61 @@ async def receive_head(
                 if len(line) > limits.max_status_line:
                     raise ProtocolError(f"status line longer than {limits.max_status_line} bytes")
                 version, status, reason = parse_status_line(line)
-                headers = await read_fields(reader, limits, "header")
+                headers, section = await read_section(reader, limits, "header")
+        size += len(line) + section
+        line = None
         first = False
         if status >= 200:
             return Head(
-                version, status, reason, headers, body_framing(method, status, version, headers)
+                version,
+                status,
+                reason,
+                headers,
+                body_framing(method, status, version, headers),
+                size,
+                first_byte_at,
             )
         if status == 101:
             raise ProtocolError("unexpected 101 Switching Protocols: no upgrade was requested")
         informational += 1
         if informational > limits.max_informational:
             raise ProtocolError(f"more than {limits.max_informational} 1xx interim responses")
+        interim = Head(
+            version, status, reason, headers, Framing(BodyKind.NONE, 0, True), size, first_byte_at
+        )
         if on_informational is not None:
-            interim = Head(version, status, reason, headers, Framing(BodyKind.NONE, 0, True))
             result = on_informational(interim)
             if result is not None:
                 await result
+        if single:
+            return interim
+
+
+async def wait_for_continue(reader: asyncio.StreamReader, deadline: float | None) -> bytes | None:
+    """After a head sent with ``Expect: 100-continue``: the next status line the
+    server sends before ``deadline`` (loop time), or None when it sent nothing in
+    time (the body is then sent anyway, RFC 9110 section 10.1.1).  ``readline()``
+    keeps a partial line buffered when the wait ends, so nothing is lost."""
+    try:
+        with translate(ReadError, ReadTimeout):
+            async with asyncio.timeout_at(deadline):
+                return await reader.readline()
+    except ReadTimeout:
+        return None
+    except ReadError as exc:  # as in receive_head: nothing of a response arrived
+        raise ResetBeforeResponse(f"connection failed before the response began: {exc}") from exc
 
 
 async def read_fields(reader: asyncio.StreamReader, limits: Limits, what: str) -> Headers:
     """Read header (or trailer) lines up to the empty line, within the limits."""
+    return (await read_section(reader, limits, what))[0]
+
+
+async def read_section(
+    reader: asyncio.StreamReader, limits: Limits, what: str
+) -> tuple[Headers, int]:
+    """Read header (or trailer) lines up to the empty line, within the limits.
+    Returns the fields and the number of bytes read, the empty line included."""
     fields: list[tuple[str, str]] = []
     total = 0
     count = 0
@@ -191,7 +264,7 @@ async def read_fields(reader: asyncio.StreamReader, limits: Limits, what: str) -
     while True:
         line = await reader.readline()
         if line == b"\r\n":
-            return Headers._from_list(fields)
+            return Headers._from_list(fields), total + 2
         size = len(line)
         if not line.endswith(b"\n"):
             raise ProtocolError(f"connection closed in the middle of the {what} section")
@@ -206,18 +279,50 @@ async def read_fields(reader: asyncio.StreamReader, limits: Limits, what: str) -
         add_field_line(fields, line)
 
 
+def _receive_buffer(reader: asyncio.StreamReader) -> bytearray | None:
+    """The receive buffer of a plain StreamReader, for BodyReader to take body bytes
+    from directly; None for anything else, which is read through its public methods.
+
+    Why: StreamReader hands out bytes it already holds only through a call and an
+    await per piece; ``read()`` copies them twice on Python 3.11; and each ``del``
+    from the front of its bytearray copies what is left whenever that falls below
+    half the allocation, so a 256 KiB receive read in 64 KiB pieces is copied about
+    1.75 times more.  Its private ``_buffer`` is a bytearray it only mutates in place
+    (extend, del, clear), never rebinds (3.11 to 3.13).  A subclass, or the
+    TracingReader proxy (its ``__getattr__`` would hand out the wrapped reader's
+    buffer, but every byte must pass through its read methods for the trace to be
+    exact), gets None.
+    """
+    if type(reader) is asyncio.StreamReader:
+        buffer = getattr(reader, "_buffer", None)
+        if type(buffer) is bytearray:
+            return buffer
+    return None
+
+
 class BodyReader:
     """Reads one response body as its framing says, never past its end.
 
     ``read_chunk()`` returns the next piece of at most ``READ_CHUNK`` bytes and
     ``b""`` at the end; ``read_all()`` returns the rest.  A body that ends
     before its framing says raises ProtocolError: never a silently short body.
+
+    ``received`` counts body bytes (chunked framing removed); ``wire_bytes`` counts
+    every byte the body took from the stream: with chunked framing also the size
+    lines, the CRLF after each chunk's data, the last chunk and the trailer section.
+
+    Bytes a plain StreamReader already holds are taken from its buffer directly: no
+    await, no timer, one copy.  Only when they run out does it wait, through
+    ``readline()``/``read()``/``readexactly()`` under the read timeout, which so
+    bounds each wait for bytes.  Both ways apply the same grammar and limits.
     """
 
     __slots__ = (
+        "_buffer",
         "_chunk_left",
         "_clock",
         "_limits",
+        "_pos",
         "_read",
         "_reader",
         "_remaining",
@@ -225,6 +330,7 @@ class BodyReader:
         "kind",
         "received",
         "trailers",
+        "wire_bytes",
     )
 
     def __init__(
@@ -236,6 +342,11 @@ class BodyReader:
         read: float | None,
     ) -> None:
         self._reader = reader
+        self._buffer = _receive_buffer(reader)
+        # Bytes at the front of _buffer already taken: deleted all at once when the
+        # rest is taken too, the body ends, or before a wait (no copy, unlike a del
+        # per piece).  Nothing else reads the stream while the body is being read.
+        self._pos = 0
         self.kind = framing.kind
         self._remaining = framing.length
         self._chunk_left = 0
@@ -243,6 +354,7 @@ class BodyReader:
         self._clock = clock
         self._read = read
         self.received = 0
+        self.wire_bytes = 0
         self.trailers = NO_TRAILERS
         self.done = framing.kind is BodyKind.NONE or (
             framing.kind is BodyKind.LENGTH and framing.length == 0
@@ -266,11 +378,25 @@ class BodyReader:
     async def read_chunk(self, size: int = READ_CHUNK) -> bytes:
         if self.done:
             return b""
+        buffer = self._buffer
+        if buffer is not None:
+            # exception(): like StreamReader's read methods, raise a stored error
+            # (through the stream path) before handing out buffered bytes.
+            if len(buffer) > self._pos and self._reader.exception() is None:
+                if self.kind is BodyKind.CHUNKED:
+                    data = self._take_chunked(buffer, size)
+                else:
+                    data = self._take(buffer, size)
+                if data or self.done:
+                    return data
+            if self._pos:
+                self._compact(buffer)
         if self.kind is BodyKind.LENGTH and buffered(self._reader):
             # Bytes are already buffered: read() returns at once, so no timer is needed.
             with translate(ReadError, ReadTimeout):
                 data = await self._read_length(size)
             self.received += len(data)
+            self.wire_bytes += len(data)
             return data
         with translate(ReadError, ReadTimeout):
             async with asyncio.timeout_at(self._clock.until(self._read)):
@@ -283,6 +409,98 @@ class BodyReader:
                     if not data:
                         self.done = True
         self.received += len(data)
+        self.wire_bytes += len(data)
+        return data
+
+    def _compact(self, buffer: bytearray) -> None:
+        """Delete the bytes taken from the front of the buffer, then let the transport
+        read again if the reader paused it, as StreamReader's read methods do."""
+        del buffer[: self._pos]
+        self._pos = 0
+        resume = getattr(self._reader, "_maybe_resume_transport", None)
+        if resume is not None:
+            resume()
+
+    def _take(self, buffer: bytearray, size: int) -> bytes:
+        """The next buffered piece of a length- or close-delimited body."""
+        start = self._pos
+        n = len(buffer) - start
+        if self.kind is BodyKind.LENGTH and self._remaining < n:
+            n = self._remaining
+        if size < n:
+            n = size
+        if n <= 0:
+            return b""
+        end = start + n
+        # One copy, as StreamReader.read() makes on 3.12+; the temporary memoryview
+        # is released before the buffer is resized (a live export would forbid that).
+        data = bytes(memoryview(buffer)[start:end])
+        self._pos = end
+        self.received += n
+        self.wire_bytes += n
+        if self.kind is BodyKind.LENGTH:
+            self._remaining -= n
+            if not self._remaining:
+                self.done = True
+        if end == len(buffer) or self.done:
+            self._compact(buffer)
+        return data
+
+    def _take_chunked(self, buffer: bytearray, size: int) -> bytes:
+        """The next piece of a chunked body decoded from the buffered bytes alone.
+
+        A size line, chunk data and the CRLF after the data are taken only when
+        there whole; b"" with ``done`` false means the stream path has to wait
+        for more.  A size line not whole within the limit, a trailer section, and
+        a chunk's last byte while its CRLF has not arrived are left to the stream
+        path, so both ways accept and refuse exactly the same bytes.
+        """
+        pos = self._pos
+        left = self._chunk_left
+        if not left:
+            end = buffer.find(b"\n", pos, pos + self._limits.max_chunk_line) + 1
+            if not end:
+                return b""
+            try:
+                left = parse_chunk_size(bytes(memoryview(buffer)[pos:end]))
+            except ProtocolError:
+                self._compact(buffer)
+                raise
+            if not left:  # the last chunk: done here only when no trailer follows
+                if buffer[end : end + 2] != b"\r\n":
+                    return b""
+                self.wire_bytes += end + 2 - pos
+                self._pos = end + 2
+                self.done = True
+                self._compact(buffer)
+                return b""
+            self.wire_bytes += end - pos
+            self._chunk_left = left
+            self._pos = pos = end
+        n = len(buffer) - pos
+        if size < n:
+            n = size
+        if left <= n:  # the chunk's data ends here: its CRLF must follow
+            n = left
+            end = pos + n
+            if len(buffer) < end + 2:
+                n -= 1  # the CRLF has not arrived: the stream path takes the last byte
+            elif buffer[end : end + 2] != b"\r\n":
+                self._compact(buffer)
+                raise ProtocolError("chunk data not followed by CRLF")
+        if n <= 0:
+            return b""
+        end = pos + n
+        data = bytes(memoryview(buffer)[pos:end])
+        left -= n
+        if not left:
+            end += 2
+        self._chunk_left = left
+        self._pos = end
+        self.received += n
+        self.wire_bytes += end - pos
+        if end == len(buffer):
+            self._compact(buffer)
         return data
 
     async def _read_length(self, size: int) -> bytes:
@@ -298,6 +516,8 @@ class BodyReader:
         return data
 
     async def _read_chunked(self, size: int) -> bytes:
+        """The stream path; ``read_chunk`` counts the body bytes it returns, the
+        framing it reads is counted into ``wire_bytes`` here."""
         reader = self._reader
         if not self._chunk_left:
             line = await reader.readline()
@@ -308,8 +528,10 @@ class BodyReader:
                     f"chunk size line longer than {self._limits.max_chunk_line} bytes"
                 )
             chunk = parse_chunk_size(line)
+            self.wire_bytes += len(line)
             if chunk == 0:
-                self.trailers = await read_fields(reader, self._limits, "trailer")
+                self.trailers, section = await read_section(reader, self._limits, "trailer")
+                self.wire_bytes += section
                 self.done = True
                 return b""
             self._chunk_left = chunk
@@ -317,6 +539,8 @@ class BodyReader:
         if not data:
             raise IncompleteBody("connection closed in the middle of a chunked body")
         self._chunk_left -= len(data)
-        if not self._chunk_left and await reader.readexactly(2) != b"\r\n":
-            raise ProtocolError("chunk data not followed by CRLF")
+        if not self._chunk_left:
+            if await reader.readexactly(2) != b"\r\n":
+                raise ProtocolError("chunk data not followed by CRLF")
+            self.wire_bytes += 2
         return data

@@ -10,6 +10,7 @@ from ._decoding import ContentDecoder, make_decoder
 from ._exceptions import DecodingError, HTTPStatusError, ResponseNotRead
 from ._headers import Headers
 from ._http11 import READ_CHUNK, BodyReader
+from ._timings import Timings
 
 DECODED_PIECE = 1024 * 1024
 """Piece size used while decoding a body read whole."""
@@ -42,6 +43,7 @@ class Response:
         "method",
         "reason",
         "status",
+        "timings",
         "url",
     )
 
@@ -58,6 +60,7 @@ class Response:
         content: bytes | None = None,
         on_done: Callable[[bool], None] | None = None,
         decode: bool = True,
+        timings: Timings | None = None,
     ) -> None:
         self.status = status
         self.reason = reason
@@ -70,6 +73,8 @@ class Response:
         self._content = content
         self._on_done = on_done
         self._decode = decode
+        self.timings = Timings(0.0) if timings is None else timings
+        """Where the time went and how many bytes crossed the wire (:class:`Timings`)."""
         self.history: list[Response] = []
         """The redirect responses that led here, oldest first (their bodies are not decoded)."""
 

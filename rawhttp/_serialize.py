@@ -97,6 +97,7 @@ def request_head(
     *,
     content_length: int | None,
     chunked: bool = False,
+    absolute: bool = False,
 ) -> bytes:
     """The request line and header section, ending with the blank line.
 
@@ -105,7 +106,8 @@ def request_head(
     gave the same value; a different value, or a caller Transfer-Encoding with
     a body of known length, is refused.  ``content_length=None`` (and not
     ``chunked``) means no body: a caller Content-Length other than 0, or a
-    caller Transfer-Encoding, is refused too.
+    caller Transfer-Encoding, is refused too.  ``absolute`` puts the whole URL
+    (without userinfo) in the request line: the absolute form a proxy expects.
     """
     method = check_method(method)
     host = None
@@ -123,7 +125,8 @@ def request_head(
             caller_length = f.value
         elif key == "transfer-encoding":
             caller_te = True
-    parts = [f"{method} {url.target} HTTP/1.1\r\n".encode("ascii")]
+    request_target = str(url) if absolute else url.target
+    parts = [f"{method} {request_target} HTTP/1.1\r\n".encode("ascii")]
     if host is None:
         parts.append(b"Host: " + url.host_header.encode("ascii") + b"\r\n")
     for f in fields:

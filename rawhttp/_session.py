@@ -18,16 +18,27 @@ from ._decoding import accept_encoding
 from ._exceptions import (
     Error,
     InvalidRequest,
+    InvalidURL,
     NoResponse,
     PoolTimeout,
+    ProtocolError,
     ResetBeforeResponse,
     TooManyRedirects,
     WriteError,
     translate,
 )
 from ._headers import Headers, HeadersInput
-from ._http11 import BodyReader, Clock, Head, receive_head, send_request, send_streamed
+from ._http11 import (
+    BodyReader,
+    Clock,
+    Head,
+    receive_head,
+    send_request,
+    send_streamed,
+    wait_for_continue,
+)
 from ._pool import Pool
+from ._proxy import Proxy, bypass_proxy, env_no_proxy, env_proxy, parse_proxy
 from ._redirects import (
     CONTENT_HEADERS,
     CREDENTIAL_HEADERS,
@@ -38,6 +49,7 @@ from ._redirects import (
 )
 from ._response import InformationalResponse, Response
 from ._serialize import Field, encode_field, encode_fields, request_head
+from ._timings import Timings
 from ._tls import CertTypes, VerifyTypes, context_for, tls_key
 from ._trace import TraceHook, tracing
 from ._url import URL, parse_url
@@ -53,10 +65,18 @@ DRAIN_LIMIT: Final = 1024 * 1024
 """A redirect body up to this size is read and discarded so its connection can be reused."""
 
 InformationalHook: TypeAlias = "Callable[[InformationalResponse], Awaitable[None] | None]"
+HeadHook: TypeAlias = "Callable[[Head], Awaitable[None] | None]"
 HEAD_CACHE_SIZE: Final = 256
 """Request heads remembered per Session for repeated requests with default headers."""
 
 ParamsInput: TypeAlias = "Mapping[str, Any] | Iterable[tuple[str, Any]]"
+
+EXPECT_CONTINUE_THRESHOLD: Final = 1024 * 1024
+"""With ``expect_continue=None`` (the default), request bodies of a known length
+above this many bytes are sent with ``Expect: 100-continue``."""
+EXPECT_CONTINUE_TIMEOUT: Final = 1.0
+"""Seconds to wait for ``100 Continue`` before sending the body anyway (RFC 9110 10.1.1)."""
+EXPECT_FIELD: Final = encode_field("Expect", "100-continue")
 
 
 class Session:
@@ -85,7 +105,23 @@ class Session:
     - ``on_informational``: a callable (sync or async) given each 1xx interim
       response (e.g. 103 Early Hints) as an :class:`InformationalResponse`;
     - ``unix_socket``: connect every request to this Unix domain socket path; the
-      URL still gives the Host header and the target.
+      URL still gives the Host header and the target;
+    - ``proxy``: an HTTP proxy, ``"http://[user:password@]host[:port]"`` (port
+      1080 when not given): http URLs are requested from it in absolute form,
+      https URLs through a ``CONNECT`` tunnel; the credentials go to the proxy
+      only, as ``Proxy-Authorization``;
+    - ``no_proxy``: hosts reached directly, as curl's NO_PROXY (comma-separated
+      names, matching subdomains too, IP addresses, CIDR ranges, ``host:port``,
+      ``*`` for all);
+    - ``trust_env`` (default True): without ``proxy``, take the proxy from the
+      ``http_proxy``/``https_proxy``/``all_proxy`` environment variables (upper-case
+      too), and without ``no_proxy`` from ``no_proxy``/``NO_PROXY``;
+    - ``local_address``: the source IP address of outgoing connections;
+    - ``happy_eyeballs_delay``: seconds before also trying the next address of a
+      name with several (IPv6 and IPv4), RFC 8305; None tries one after another;
+    - ``expect_continue``: send ``Expect: 100-continue`` and wait up to a second
+      for ``100 Continue`` before a request body: True for every body, False
+      never, None (default) for bodies larger than 1 MiB.
     """
 
     def __init__(
@@ -105,6 +141,12 @@ class Session:
         trace: TraceHook | None = None,
         on_informational: InformationalHook | None = None,
         unix_socket: str | os.PathLike[str] | None = None,
+        proxy: str | None = None,
+        no_proxy: str | None = None,
+        trust_env: bool = True,
+        local_address: str | None = None,
+        happy_eyeballs_delay: float | None = 0.25,
+        expect_continue: bool | None = None,
     ) -> None:
         self.timeout = Timeout.coerce(timeout)
         self.limits = limits
@@ -118,16 +160,11 @@ class Session:
         self.decode_content = decode_content
         self.trace = trace
         self.unix_socket = None if unix_socket is None else os.fspath(unix_socket)
-        self._on_head = None
-        if on_informational is not None:
-            hook = on_informational
-
-            def on_head(head: Head) -> Awaitable[None] | None:
-                return hook(
-                    InformationalResponse(head.status, head.reason, head.http_version, head.headers)
-                )
-
-            self._on_head = on_head
+        self._on_head = _head_hook(on_informational)
+        self.local_address = local_address
+        self.happy_eyeballs_delay = happy_eyeballs_delay
+        self.expect_continue = expect_continue
+        self._proxies, self._no_proxy = _proxy_settings(proxy, no_proxy, trust_env)
         self._auth = _basic(auth) if auth is not None else None
         default_pairs = [("User-Agent", USER_AGENT), ("Accept", "*/*")]
         if decode_content:
@@ -140,7 +177,7 @@ class Session:
         own_keys = {f.key for f in own} | removed
         self._default_fields = [f for f in defaults if f.key not in own_keys] + own
         self._defaults_close = _says_close(self._default_fields)
-        self._heads: dict[tuple[str, URL], bytes] = {}
+        self._heads: dict[tuple[str, URL, bool], bytes] = {}
         self._pool = Pool(max_connections, keepalive_expiry)
         self._active: set[Connection] = set()
         self._closed = False
@@ -192,6 +229,8 @@ class Session:
         timeout: Timeout | float | None = None,
         follow_redirects: bool | None = None,
         trace: TraceHook | None = None,
+        on_informational: InformationalHook | None = None,
+        expect_continue: bool | None = None,
     ) -> Response:
         """Send a request and return the response with its body read (and decoded).
 
@@ -199,8 +238,9 @@ class Session:
         when it can be known) or an async or plain iterable of bytes (streamed with
         ``Transfer-Encoding: chunked``); ``data`` a dict or pairs sent as a form;
         ``json`` any JSON value.  ``params`` (dict or pairs) are added to the query.
-        ``auth=(user, password)`` sends Basic authorization.  ``timeout`` and
-        ``follow_redirects`` override the session's for this request.
+        ``auth=(user, password)`` sends Basic authorization.  ``timeout``,
+        ``follow_redirects``, ``trace``, ``on_informational`` and ``expect_continue``
+        override the session's for this request.
         """
         return await self._send(
             method,
@@ -215,6 +255,8 @@ class Session:
             follow_redirects=follow_redirects,
             read=True,
             trace=trace,
+            on_informational=on_informational,
+            expect_continue=expect_continue,
         )
 
     async def get(self, url: str, **kwargs: Any) -> Response:
@@ -253,6 +295,8 @@ class Session:
         timeout: Timeout | float | None = None,
         follow_redirects: bool | None = None,
         trace: TraceHook | None = None,
+        on_informational: InformationalHook | None = None,
+        expect_continue: bool | None = None,
     ) -> AsyncIterator[Response]:
         """``async with s.stream(...) as r:`` gives the response with its body unread.
 
@@ -273,6 +317,8 @@ class Session:
             follow_redirects=follow_redirects,
             read=False,
             trace=trace,
+            on_informational=on_informational,
+            expect_continue=expect_continue,
         )
         try:
             yield response
@@ -296,6 +342,8 @@ class Session:
         follow_redirects: bool | None,
         read: bool,
         trace: TraceHook | None,
+        on_informational: InformationalHook | None,
+        expect_continue: bool | None,
     ) -> Response:
         if self._closed:
             raise Error("the session is closed")
@@ -313,10 +361,12 @@ class Session:
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         history: list[Response] = []
         defaults = self._default_fields
+        on_head = self._on_head if on_informational is None else _head_hook(on_informational)
+        expect = self.expect_continue if expect_continue is None else expect_continue
         while True:
             fields = self._fields(defaults, own, target, credentials, body)
             response = await self._exchange(
-                method, target, fields, body, clock, t, trace or self.trace
+                method, target, fields, body, clock, t, trace or self.trace, on_head, expect
             )
             if not follow or response.status not in REDIRECT_STATUSES:
                 break
@@ -386,39 +436,79 @@ class Session:
         clock: Clock,
         t: Timeout,
         trace: TraceHook | None,
+        on_head: HeadHook | None,
+        expect: bool | None,
     ) -> Response:
         """One request and response head on one connection (retried once on a fresh
         connection when a reused one failed before any response byte)."""
+        timings = Timings(time.monotonic())
+        proxy = self._proxy_for(target) if self._proxies is not None else None
+        absolute = proxy is not None and target.scheme == "http"
+        key: PoolKey
+        if proxy is None:
+            key = (target.scheme, target.host, target.port, self._tls_key)
+        elif absolute:  # one connection to the proxy carries requests for any origin
+            key = ("http-proxy", proxy.host, proxy.port, proxy.authorization)
+            if proxy.authorization is not None:
+                fields = [*fields, encode_field("Proxy-Authorization", proxy.authorization)]
+        else:
+            key = (target.scheme, target.host, target.port, (self._tls_key, proxy))
+        expecting = False
+        if body is not None:
+            expecting = any(f.key == "expect" for f in fields)  # the caller's own Expect
+            if (
+                not expecting
+                and body.length != 0
+                and (expect or (expect is None and (body.length or 0) > EXPECT_CONTINUE_THRESHOLD))
+            ):
+                fields = [*fields, EXPECT_FIELD]
+                expecting = True
         if body is None:
-            head = self._head(method, target, fields)
+            head = self._head(method, target, fields, absolute)
         else:
             head = request_head(
-                method, target, fields, content_length=body.length, chunked=body.chunked
+                method,
+                target,
+                fields,
+                content_length=body.length,
+                chunked=body.chunked,
+                absolute=absolute,
             )
         if fields is self._default_fields:
             client_close = self._defaults_close
         else:
             client_close = _says_close(fields)
-        key: PoolKey = (target.scheme, target.host, target.port, self._tls_key)
         retry_allowed = method in IDEMPOTENT and (body is None or body.replayable)
         attempt = 0
         while True:
-            conn, reused = await self._acquire(key, target, clock, t, fresh=attempt > 0)
+            conn, reused = await self._acquire(
+                key, target, clock, t, fresh=attempt > 0, proxy=proxy, timings=timings
+            )
             conn.requests += 1
             reader, writer = conn.reader, conn.writer
+            interim_size = 0
+            early: Head | None = None
             try:
                 if trace is not None:
                     reader, writer, emitter = tracing(trace, conn.id, reader, writer)
                     conn.on_close = emitter.closed
                     if not reused:
                         await emitter.emit("connect", b"")
-                if body is None or body.data is not None:
-                    data = None if body is None else body.data
-                    await send_request(writer, head, data, clock, t.write)
+                if expecting:
+                    assert body is not None
+                    early, interim_size = await self._expect_continue(
+                        reader, writer, head, method, clock, t, on_head
+                    )
+                    if early is None:
+                        sent = len(head) + await self._send_body(writer, b"", body, clock, t)
+                    else:
+                        sent = len(head)  # a final response came first: the body is not sent
+                        client_close = True  # and the server may still expect it
                 else:
-                    await send_streamed(writer, head, body, clock, t.write)
-                response_head = await receive_head(
-                    reader, method, self.limits, clock, t.read, self._on_head
+                    sent = await self._send_body(writer, head, body, clock, t)
+                sent_at = time.monotonic()
+                response_head = early or await receive_head(
+                    reader, method, self.limits, clock, t.read, on_head
                 )
             except (NoResponse, ResetBeforeResponse, WriteError):
                 self._release(conn, False)
@@ -430,11 +520,29 @@ class Session:
                 self._release(conn, False)
                 raise
             break
+        first_byte_at = response_head.first_byte_at
+        sent_at = min(sent_at, first_byte_at)  # a final answer to Expect came first
+        timings.reused = reused
+        timings.bytes_sent = sent
+        # The phases add up to first_byte: pool (only the time spent waiting for a
+        # connection), connect and TLS were timed where they happened; send takes the
+        # rest up to the request written (building the head included), and wait runs
+        # to the first byte of the final response.
+        timings.send = max(
+            0.0, sent_at - timings.start - timings.pool - timings.connect - timings.tls
+        )
+        timings.wait = first_byte_at - sent_at
+        timings.first_byte = first_byte_at - timings.start
+        head_size = response_head.size + interim_size
         framing = response_head.framing
         reusable = framing.keep_alive and not client_close
         body_reader = BodyReader(reader, framing, self.limits, clock, t.read)
 
         def on_done(complete: bool) -> None:
+            now = time.monotonic()
+            timings.receive = now - first_byte_at
+            timings.total = now - timings.start
+            timings.bytes_received = head_size + body_reader.wire_bytes
             self._release(conn, complete and reusable)
 
         response = Response(
@@ -447,34 +555,105 @@ class Session:
             body=body_reader,
             on_done=on_done,
             decode=self.decode_content,
+            timings=timings,
         )
         if body_reader.done:
             response._content = b""
             response._finish(True)
         return response
 
-    def _head(self, method: str, target: URL, fields: list[Field]) -> bytes:
+    @staticmethod
+    async def _send_body(
+        writer: asyncio.StreamWriter,
+        head: bytes,
+        body: RequestBody | None,
+        clock: Clock,
+        t: Timeout,
+    ) -> int:
+        """Write ``head`` (may be empty) and the body; the number of bytes written."""
+        if body is None or body.data is not None:
+            data = None if body is None else body.data
+            await send_request(writer, head, data, clock, t.write)
+            return len(head) + (len(data) if data else 0)
+        return await send_streamed(writer, head, body, clock, t.write)
+
+    async def _expect_continue(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        head: bytes,
+        method: str,
+        clock: Clock,
+        t: Timeout,
+        on_head: HeadHook | None,
+    ) -> tuple[Head | None, int]:
+        """Send a head carrying ``Expect: 100-continue`` and wait for the server's
+        answer, all of it within EXPECT_CONTINUE_TIMEOUT (and the total timeout).
+        Returns (None, bytes of the 1xx heads read) when the body should follow:
+        100 arrived, or not in time; or (the final response head, bytes of the 1xx
+        heads before it) when the server answered without waiting for the body."""
+        await send_request(writer, head, None, clock, t.write)
+        deadline = clock.loop.time() + EXPECT_CONTINUE_TIMEOUT
+        if clock.total_at is not None and clock.total_at < deadline:
+            deadline = clock.total_at
+        interim = 0
+        for _ in range(self.limits.max_informational + 1):
+            line = await wait_for_continue(reader, deadline)
+            if line is None:
+                return None, interim
+            answer = await receive_head(
+                reader, method, self.limits, clock, t.read, on_head, first_line=line, single=True
+            )
+            if answer.status >= 200:
+                return answer, interim
+            interim += answer.size
+            if answer.status == 100:
+                return None, interim
+        raise ProtocolError(f"more than {self.limits.max_informational} 1xx interim responses")
+
+    def _proxy_for(self, url: URL) -> Proxy | None:
+        """The proxy a request to ``url`` goes through, or None for a direct connection."""
+        if self.unix_socket is not None or self._proxies is None:
+            return None
+        proxy = self._proxies.get(url.scheme)
+        if proxy is None:
+            return None
+        if self._no_proxy and bypass_proxy(url.host, url.port, self._no_proxy):
+            return None
+        return proxy
+
+    def _head(self, method: str, target: URL, fields: list[Field], absolute: bool) -> bytes:
         """The head of a request without a body; built once per (method, URL) when it
         carries only the session's default headers (the common repeated request)."""
         length = 0 if method in ("POST", "PUT", "PATCH") else None
         if fields is not self._default_fields:
-            return request_head(method, target, fields, content_length=length)
+            return request_head(method, target, fields, content_length=length, absolute=absolute)
         cache = self._heads
-        head = cache.get((method, target))
+        cache_key = (method, target, absolute)
+        head = cache.get(cache_key)
         if head is None:
             if len(cache) >= HEAD_CACHE_SIZE:
                 cache.clear()
-            head = cache[(method, target)] = request_head(
-                method, target, fields, content_length=length
+            head = cache[cache_key] = request_head(
+                method, target, fields, content_length=length, absolute=absolute
             )
         return head
 
     async def _acquire(
-        self, key: PoolKey, url: URL, clock: Clock, t: Timeout, *, fresh: bool
+        self,
+        key: PoolKey,
+        url: URL,
+        clock: Clock,
+        t: Timeout,
+        *,
+        fresh: bool,
+        proxy: Proxy | None,
+        timings: Timings,
     ) -> tuple[Connection, bool]:
         """A connection for ``key``: reused from the pool, handed over, or newly opened."""
         pool = self._pool
-        got = pool.checkout(key, time.monotonic(), reuse=not fresh)
+        start = time.monotonic()
+        got = pool.checkout(key, start, reuse=not fresh)
         if got is False:
             waiter = pool.wait(key)
             try:
@@ -484,6 +663,7 @@ class Session:
             except BaseException:
                 pool.cancel_wait(waiter)
                 raise
+            timings.pool = time.monotonic() - start
             if handed is not None:
                 assert isinstance(handed, Connection)
                 self._active.add(handed)
@@ -501,6 +681,11 @@ class Session:
                 ssl_context=ssl_context,
                 deadline=clock.until(t.connect),
                 unix_socket=self.unix_socket,
+                proxy=proxy,
+                local_address=self.local_address,
+                happy_eyeballs_delay=self.happy_eyeballs_delay,
+                limits=self.limits,
+                timings=timings,
             )
         except BaseException:
             pool.release_slot()
@@ -576,3 +761,38 @@ async def _drain(response: Response) -> None:
         await response.aclose()
     if response._content is None:
         response._content = b"".join(kept)
+
+
+def _head_hook(hook: InformationalHook | None) -> HeadHook | None:
+    """The user's ``on_informational`` callback, as receive_head calls it."""
+    if hook is None:
+        return None
+
+    def on_head(head: Head) -> Awaitable[None] | None:
+        return hook(
+            InformationalResponse(head.status, head.reason, head.http_version, head.headers)
+        )
+
+    return on_head
+
+
+def _proxy_settings(
+    proxy: str | None, no_proxy: str | None, trust_env: bool
+) -> tuple[dict[str, Proxy | None] | None, str | None]:
+    """Proxies by URL scheme (None when no request can use one) and the NO_PROXY list."""
+    if no_proxy is None and trust_env:
+        no_proxy = env_no_proxy(os.environ)
+    if proxy is not None:
+        chosen = parse_proxy(proxy)
+        return {"http": chosen, "https": chosen}, no_proxy
+    if not trust_env:
+        return None, no_proxy
+    proxies: dict[str, Proxy | None] = {}
+    for scheme in ("http", "https"):
+        value = env_proxy(scheme, os.environ)
+        if value is not None:
+            try:
+                proxies[scheme] = parse_proxy(value)
+            except InvalidURL as exc:
+                raise InvalidURL(f"proxy for {scheme} URLs from the environment: {exc}") from None
+    return (proxies or None), no_proxy

@@ -150,7 +150,19 @@ class SyncStream:
         return repr(self.response)
 
 
-_SESSION_OPTIONS = ("verify", "cert", "limits", "max_redirects", "decode_content")
+_SESSION_OPTIONS = (
+    "verify",
+    "cert",
+    "limits",
+    "max_redirects",
+    "decode_content",
+    "proxy",
+    "no_proxy",
+    "trust_env",
+    "local_address",
+    "happy_eyeballs_delay",
+    "unix_socket",
+)
 """Keyword arguments of the one-shot functions that configure their Session."""
 
 
@@ -159,7 +171,8 @@ def request(method: str, url: str, **kwargs: Any) -> Response:
 
     Keyword arguments of :meth:`Session.request` go to the request; ``timeout``
     and ``verify`` apply to it too, and so do the Session options ``cert``,
-    ``limits``, ``max_redirects`` and ``decode_content``.
+    ``limits``, ``max_redirects``, ``decode_content``, ``proxy``, ``no_proxy``,
+    ``trust_env``, ``local_address``, ``happy_eyeballs_delay`` and ``unix_socket``.
     """
     options = {k: kwargs.pop(k) for k in _SESSION_OPTIONS if k in kwargs}
     with SyncSession(**options) as session:

@@ -13,6 +13,7 @@ import gzip
 import os
 import pathlib
 import re
+import resource
 import socket
 import ssl
 import statistics
@@ -1107,10 +1108,15 @@ async def test_a_gibibyte_in_flat_memory(raw_server: MakeServer, tmp_path: pathl
 # -- start-up time ----------------------------------------------------------------------
 
 
-def wall_time(command: list[str]) -> float:
+def run_timed(command: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 @pytest.fixture
@@ -1128,17 +1134,24 @@ def test_start_up_time(small_body_server: str) -> None:
     fetch_cmd = [sys.executable, "-m", "rawhttp", "-s", small_body_server]
     done = subprocess.run(fetch_cmd, capture_output=True, check=True)
     assert done.stdout == b"hello\n"
-    baseline: list[float] = []
-    fetches: list[float] = []
+    # The ratio is taken on CPU time: on a shared machine wall time mostly measures
+    # the other load (it is printed too).  Both programs are all CPU and no waiting,
+    # apart from the fetch's one loopback round trip.
+    baseline: list[tuple[float, float]] = []
+    fetches: list[tuple[float, float]] = []
     for _round in range(2):  # a second round only if the first was over: a noisy machine
         for _ in range(13):
-            baseline.append(wall_time(baseline_cmd))
-            fetches.append(wall_time(fetch_cmd))
-        ratio = statistics.median(fetches) / statistics.median(baseline)
+            baseline.append(run_timed(baseline_cmd))
+            fetches.append(run_timed(fetch_cmd))
+        ratio = statistics.median(c for _, c in fetches) / statistics.median(c for _, c in baseline)
         if ratio <= 1.5:
             break
+    wall_ratio = statistics.median(w for w, _ in fetches) / statistics.median(
+        w for w, _ in baseline
+    )
     print(
-        f"start-up: import asyncio {statistics.median(baseline) * 1000:.1f} ms, "
-        f"rawhttp fetch {statistics.median(fetches) * 1000:.1f} ms, ratio {ratio:.2f}"
+        f"start-up CPU: import asyncio {statistics.median(c for _, c in baseline) * 1000:.1f} ms, "
+        f"rawhttp fetch {statistics.median(c for _, c in fetches) * 1000:.1f} ms, "
+        f"ratio {ratio:.2f} (wall ratio {wall_ratio:.2f})"
     )
     assert ratio <= 1.5
