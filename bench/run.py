@@ -1,7 +1,7 @@
 """rawhttp benchmark: rawhttp against aiohttp, httpx, urllib3 and a bare asyncio loop.
 
     python bench/run.py [--rounds N] [--only SCENARIO,...] [--clients a,b] [--quick]
-                        [--no-setup] [--timeout S] [--keep]
+                        [--no-setup] [--timeout S] [--keep] [--no-heap-trim]
 
 Installs what it needs (bench/setup.sh), starts a private nginx on free 127.0.0.1
 ports with its own config and files in a temporary directory, runs every client in
@@ -94,11 +94,20 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def run_bounded(cmd: list[str], timeout: float) -> tuple[int | None, str, str]:
+NO_HEAP_TRIM = {"MALLOC_TRIM_THRESHOLD_": "33554432", "MALLOC_MMAP_THRESHOLD_": "33554432"}
+"""glibc keeps up to 32 MiB free at the top of its heap instead of returning it to the
+kernel after each free, and serves blocks up to 32 MiB from the heap.  The same for
+every client: it takes the allocator's page-fault lottery out of the comparison."""
+
+
+def run_bounded(
+    cmd: list[str], timeout: float, env: dict[str, str] | None = None
+) -> tuple[int | None, str, str]:
     """Run ``cmd`` in its own process group; past ``timeout`` kill that group by its id."""
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -232,7 +241,8 @@ http {{
         location = /big {{ }}
         location = /huge {{ }}
         location = /chunked {{ default_type text/html; ssi on; }}
-        # read into 32 KiB buffers, not sendfile: the chunks are 32 KiB, not one 64 MiB chunk
+        # read into 32 KiB buffers, not sendfile: nginx sends chunks of 64 KiB (two
+        # buffers; a few of 32 KiB), not one 64 MiB chunk
         location = /chunked-data.txt {{ internal; sendfile off; output_buffers 2 32k; }}
         {status}
         location = /gzip {{
@@ -648,6 +658,12 @@ def parse_args() -> argparse.Namespace:
         "--timeout", type=float, default=300.0, help="seconds per client process (default 300)"
     )
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    p.add_argument(
+        "--no-heap-trim",
+        action="store_true",
+        help="run every client with glibc's heap trimming off (MALLOC_TRIM_THRESHOLD_,"
+        " MALLOC_MMAP_THRESHOLD_): see 'Page faults' in bench/README.md",
+    )
     args = p.parse_args()
 
     def pick(text: str | None, allowed: list[str], what: str) -> list[str]:
@@ -719,6 +735,9 @@ def main() -> int:
             }
             info = machine_info(binary)
 
+            client_env = None
+            if args.no_heap_trim:
+                client_env = dict(os.environ, **NO_HEAP_TRIM)
             total = args.rounds * len(specs) * len(args.client_list)
             done = 0
             for rnd in range(1, args.rounds + 1):
@@ -730,7 +749,7 @@ def main() -> int:
                         )
                         before = server_counters(ports["http"]) if stub_status else None
                         t0 = time.monotonic()
-                        code, out, err = run_bounded(cmd, args.timeout)
+                        code, out, err = run_bounded(cmd, args.timeout, client_env)
                         wall = time.monotonic() - t0
                         after = server_counters(ports["http"]) if stub_status else None
                         rec: dict[str, Any] = {"round": rnd, "scenario": scenario, "client": client}
@@ -754,9 +773,17 @@ def main() -> int:
                             or f"{fmt(rec.get('value'), rec.get('unit', ''))} {rec.get('unit', '')}"
                         )
                         conns = rec.get("server_connections", "?")
+                        costs = ""
+                        if rec.get("minor_faults") is not None and rec.get("bytes"):
+                            mb = rec["bytes"] / 1e6
+                            costs = (
+                                f", per MB: user {rec['user_seconds'] / mb * 1e3:.3f} ms"
+                                f" sys {rec['sys_seconds'] / mb * 1e3:.3f} ms"
+                                f" {rec['minor_faults'] / mb:.0f} page faults"
+                            )
                         print(
                             f"[{done:3d}/{total}] round {rnd} {scenario:8s} {client:8s} {shown}"
-                            f"  ({wall:.1f} s, {conns} connections)",
+                            f"  ({wall:.1f} s, {conns} connections{costs})",
                             flush=True,
                         )
     finally:
@@ -783,6 +810,7 @@ def main() -> int:
             "clients": args.client_list,
             "quick": args.quick,
             "timeout": args.timeout,
+            "client_env": NO_HEAP_TRIM if args.no_heap_trim else {},
         },
         "machine": info,
         "server": {

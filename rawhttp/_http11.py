@@ -284,14 +284,12 @@ def _receive_buffer(reader: asyncio.StreamReader) -> bytearray | None:
     from directly; None for anything else, which is read through its public methods.
 
     Why: StreamReader hands out bytes it already holds only through a call and an
-    await per piece; ``read()`` copies them twice on Python 3.11; and each ``del``
-    from the front of its bytearray copies what is left whenever that falls below
-    half the allocation, so a 256 KiB receive read in 64 KiB pieces is copied about
-    1.75 times more.  Its private ``_buffer`` is a bytearray it only mutates in place
-    (extend, del, clear), never rebinds (3.11 to 3.13).  A subclass, or the
-    TracingReader proxy (its ``__getattr__`` would hand out the wrapped reader's
-    buffer, but every byte must pass through its read methods for the trace to be
-    exact), gets None.
+    await per piece (so, in read_chunk, a timer per piece), and on Python 3.11 its
+    ``read()`` copies each piece twice.  Its private ``_buffer`` is a bytearray that it
+    only mutates in place (extend, del, clear), never rebinds (3.11 to 3.13).  A
+    subclass, or the TracingReader proxy (its ``__getattr__`` would hand out the
+    wrapped reader's buffer, but every byte must pass through its read methods for
+    the trace to be exact), gets None.
     """
     if type(reader) is asyncio.StreamReader:
         buffer = getattr(reader, "_buffer", None)
@@ -322,7 +320,6 @@ class BodyReader:
         "_chunk_left",
         "_clock",
         "_limits",
-        "_pos",
         "_read",
         "_reader",
         "_remaining",
@@ -343,10 +340,6 @@ class BodyReader:
     ) -> None:
         self._reader = reader
         self._buffer = _receive_buffer(reader)
-        # Bytes at the front of _buffer already taken: deleted all at once when the
-        # rest is taken too, the body ends, or before a wait (no copy, unlike a del
-        # per piece).  Nothing else reads the stream while the body is being read.
-        self._pos = 0
         self.kind = framing.kind
         self._remaining = framing.length
         self._chunk_left = 0
@@ -379,18 +372,15 @@ class BodyReader:
         if self.done:
             return b""
         buffer = self._buffer
-        if buffer is not None:
-            # exception(): like StreamReader's read methods, raise a stored error
-            # (through the stream path) before handing out buffered bytes.
-            if len(buffer) > self._pos and self._reader.exception() is None:
-                if self.kind is BodyKind.CHUNKED:
-                    data = self._take_chunked(buffer, size)
-                else:
-                    data = self._take(buffer, size)
-                if data or self.done:
-                    return data
-            if self._pos:
-                self._compact(buffer)
+        # exception(): like StreamReader's read methods, raise a stored error
+        # (through the stream path) before handing out buffered bytes.
+        if buffer and self._reader.exception() is None:
+            if self.kind is BodyKind.CHUNKED:
+                data = self._take_chunked(buffer, size)
+            else:
+                data = self._take(buffer, size)
+            if data or self.done:
+                return data
         if self.kind is BodyKind.LENGTH and buffered(self._reader):
             # Bytes are already buffered: read() returns at once, so no timer is needed.
             with translate(ReadError, ReadTimeout):
@@ -412,38 +402,40 @@ class BodyReader:
         self.wire_bytes += len(data)
         return data
 
-    def _compact(self, buffer: bytearray) -> None:
-        """Delete the bytes taken from the front of the buffer, then let the transport
-        read again if the reader paused it, as StreamReader's read methods do."""
-        del buffer[: self._pos]
-        self._pos = 0
+    def _consume(self, buffer: bytearray, n: int) -> None:
+        """Delete ``n`` bytes from the front of the buffer, then let the transport read
+        again if the reader paused it, as StreamReader's read methods do (with its
+        private ``_maybe_resume_transport()``; without it the next wait resumes it).
+
+        One del per piece handed out, as ``StreamReader.read()`` makes, so the
+        buffer's memory is freed and allocated in the same rhythm as through the
+        public methods.  Deferring the dels to free the whole buffer at once saves
+        the copies a shrinking bytearray makes, but was measured to make glibc trim
+        its heap after more receives, and faulting those pages in again costs more."""
+        del buffer[:n]
+        self.wire_bytes += n
         resume = getattr(self._reader, "_maybe_resume_transport", None)
         if resume is not None:
             resume()
 
     def _take(self, buffer: bytearray, size: int) -> bytes:
         """The next buffered piece of a length- or close-delimited body."""
-        start = self._pos
-        n = len(buffer) - start
+        n = len(buffer)
         if self.kind is BodyKind.LENGTH and self._remaining < n:
             n = self._remaining
         if size < n:
             n = size
         if n <= 0:
             return b""
-        end = start + n
         # One copy, as StreamReader.read() makes on 3.12+; the temporary memoryview
-        # is released before the buffer is resized (a live export would forbid that).
-        data = bytes(memoryview(buffer)[start:end])
-        self._pos = end
+        # is released before the del (a live export would forbid resizing).
+        data = bytes(memoryview(buffer)[:n])
+        self._consume(buffer, n)
         self.received += n
-        self.wire_bytes += n
         if self.kind is BodyKind.LENGTH:
             self._remaining -= n
             if not self._remaining:
                 self.done = True
-        if end == len(buffer) or self.done:
-            self._compact(buffer)
         return data
 
     def _take_chunked(self, buffer: bytearray, size: int) -> bytes:
@@ -453,54 +445,42 @@ class BodyReader:
         there whole; b"" with ``done`` false means the stream path has to wait
         for more.  A size line not whole within the limit, a trailer section, and
         a chunk's last byte while its CRLF has not arrived are left to the stream
-        path, so both ways accept and refuse exactly the same bytes.
+        path, so both ways accept and refuse exactly the same bytes.  What one call
+        takes is deleted from the buffer at once (see ``_consume``).
         """
-        pos = self._pos
+        start = 0
         left = self._chunk_left
         if not left:
-            end = buffer.find(b"\n", pos, pos + self._limits.max_chunk_line) + 1
-            if not end:
+            start = buffer.find(b"\n", 0, self._limits.max_chunk_line) + 1
+            if not start:
                 return b""
-            try:
-                left = parse_chunk_size(bytes(memoryview(buffer)[pos:end]))
-            except ProtocolError:
-                self._compact(buffer)
-                raise
+            left = parse_chunk_size(bytes(memoryview(buffer)[:start]))
             if not left:  # the last chunk: done here only when no trailer follows
-                if buffer[end : end + 2] != b"\r\n":
+                if buffer[start : start + 2] != b"\r\n":
                     return b""
-                self.wire_bytes += end + 2 - pos
-                self._pos = end + 2
+                self._consume(buffer, start + 2)
                 self.done = True
-                self._compact(buffer)
                 return b""
-            self.wire_bytes += end - pos
             self._chunk_left = left
-            self._pos = pos = end
-        n = len(buffer) - pos
-        if size < n:
-            n = size
-        if left <= n:  # the chunk's data ends here: its CRLF must follow
-            n = left
-            end = pos + n
+        end = len(buffer)
+        if start + size < end:
+            end = start + size
+        if start + left <= end:  # the chunk's data ends here: its CRLF must follow
+            end = start + left
             if len(buffer) < end + 2:
-                n -= 1  # the CRLF has not arrived: the stream path takes the last byte
+                end -= 1  # the CRLF has not arrived: the stream path takes the last byte
             elif buffer[end : end + 2] != b"\r\n":
-                self._compact(buffer)
                 raise ProtocolError("chunk data not followed by CRLF")
-        if n <= 0:
+        if end <= start:
+            if start:
+                self._consume(buffer, start)
             return b""
-        end = pos + n
-        data = bytes(memoryview(buffer)[pos:end])
+        data = bytes(memoryview(buffer)[start:end])
+        n = end - start
         left -= n
-        if not left:
-            end += 2
         self._chunk_left = left
-        self._pos = end
+        self._consume(buffer, end if left else end + 2)
         self.received += n
-        self.wire_bytes += end - pos
-        if end == len(buffer):
-            self._compact(buffer)
         return data
 
     async def _read_length(self, size: int) -> bytes:
