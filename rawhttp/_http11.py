@@ -261,22 +261,25 @@ async def read_section(
     total = 0
     count = 0
     max_line = limits.max_header_line
+    max_bytes = limits.max_header_bytes
+    max_count = limits.max_headers
+    readline = reader.readline
     while True:
-        line = await reader.readline()
+        line = await readline()
         if line == b"\r\n":
             return Headers._from_list(fields), total + 2
         size = len(line)
-        if not line.endswith(b"\n"):
-            raise ProtocolError(f"connection closed in the middle of the {what} section")
-        if size > max_line:
-            raise ProtocolError(f"{what} line longer than {max_line} bytes")
         total += size
         count += 1
-        if total > limits.max_header_bytes:
-            raise ProtocolError(f"{what} section larger than {limits.max_header_bytes} bytes")
-        if count > limits.max_headers:
-            raise ProtocolError(f"more than {limits.max_headers} {what} lines")
-        add_field_line(fields, line)
+        if size > max_line or total > max_bytes or count > max_count or line[-1:] != b"\n":
+            if not line.endswith(b"\n"):
+                raise ProtocolError(f"connection closed in the middle of the {what} section")
+            if size > max_line:
+                raise ProtocolError(f"{what} line longer than {max_line} bytes")
+            if total > max_bytes:
+                raise ProtocolError(f"{what} section larger than {max_bytes} bytes")
+            raise ProtocolError(f"more than {max_count} {what} lines")
+        add_field_line(fields, line)  # each line parsed as it arrives: errors show at once
 
 
 def _receive_buffer(reader: asyncio.StreamReader) -> bytearray | None:
