@@ -592,3 +592,24 @@ async def test_per_request_on_informational_without_a_session_hook(raw_server) -
         await s.get(server.url())
         await s.post(server.url(), content=b"x", on_informational=lambda i: seen.append(i.status))
     assert seen == [103]
+
+
+# -- receive size --------------------------------------------------------------------
+
+
+async def test_plain_connections_receive_in_smaller_pieces(raw_server) -> None:
+    """Plain connections ask the socket for RECEIVE_SIZE bytes at a time (see its
+    docstring for the page faults 256 KiB receives cause); a 1 MiB body still arrives
+    whole and exact."""
+    body = os.urandom(1024 * 1024)
+
+    async def big(conn: RawConnection) -> None:
+        while await conn.read_request():
+            await conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+    server = await raw_server(big)
+    async with rawhttp.Session(timeout=QUICK) as s:
+        r = await s.get(server.url())
+        (conn,) = s._pool._idle[next(iter(s._pool._idle))]
+        assert conn.writer.transport.max_size == _connection.RECEIVE_SIZE == 128 * 1024
+    assert r.content == body
