@@ -442,27 +442,10 @@ class Session:
         """One request and response head on one connection (retried once on a fresh
         connection when a reused one failed before any response byte)."""
         timings = Timings(time.monotonic())
-        proxy = self._proxy_for(target) if self._proxies is not None else None
-        absolute = proxy is not None and target.scheme == "http"
-        key: PoolKey
-        if proxy is None:
-            key = (target.scheme, target.host, target.port, self._tls_key)
-        elif absolute:  # one connection to the proxy carries requests for any origin
-            key = ("http-proxy", proxy.host, proxy.port, proxy.authorization)
-            if proxy.authorization is not None:
-                fields = [*fields, encode_field("Proxy-Authorization", proxy.authorization)]
-        else:
-            key = (target.scheme, target.host, target.port, (self._tls_key, proxy))
+        key, fields, proxy, absolute = self._route(target, fields)
         expecting = False
         if body is not None:
-            expecting = any(f.key == "expect" for f in fields)  # the caller's own Expect
-            if (
-                not expecting
-                and body.length != 0
-                and (expect or (expect is None and (body.length or 0) > EXPECT_CONTINUE_THRESHOLD))
-            ):
-                fields = [*fields, EXPECT_FIELD]
-                expecting = True
+            fields, expecting = _with_expect(fields, body, expect)
         if body is None:
             head = self._head(method, target, fields, absolute)
         else:
@@ -610,6 +593,23 @@ class Session:
             if answer.status == 100:
                 return None, interim
         raise ProtocolError(f"more than {self.limits.max_informational} 1xx interim responses")
+
+    def _route(
+        self, target: URL, fields: list[Field]
+    ) -> tuple[PoolKey, list[Field], Proxy | None, bool]:
+        """How a request to ``target`` travels: its pool key, its fields (with the
+        proxy's credentials when the proxy gets the request itself), its proxy, and
+        whether the request line takes the absolute form (plain http via a proxy)."""
+        proxy = self._proxy_for(target) if self._proxies is not None else None
+        if proxy is None:
+            return (target.scheme, target.host, target.port, self._tls_key), fields, None, False
+        if target.scheme == "https":  # a tunnel per origin
+            key = (target.scheme, target.host, target.port, (self._tls_key, proxy))
+            return key, fields, proxy, False
+        # One connection to the proxy carries requests for any origin.
+        if proxy.authorization is not None:
+            fields = [*fields, encode_field("Proxy-Authorization", proxy.authorization)]
+        return ("http-proxy", proxy.host, proxy.port, proxy.authorization), fields, proxy, True
 
     def _proxy_for(self, url: URL) -> Proxy | None:
         """The proxy a request to ``url`` goes through, or None for a direct connection."""
@@ -761,6 +761,22 @@ async def _drain(response: Response) -> None:
         await response.aclose()
     if response._content is None:
         response._content = b"".join(kept)
+
+
+def _with_expect(
+    fields: list[Field], body: RequestBody, expect: bool | None
+) -> tuple[list[Field], bool]:
+    """The fields, with ``Expect: 100-continue`` added when ``expect`` asks for it
+    (None: bodies over EXPECT_CONTINUE_THRESHOLD), and whether to wait for 100.  A
+    caller's own ``Expect: 100-continue`` is waited for too; an empty body never
+    gets one (RFC 9110 10.1.1)."""
+    if any(f.key == "expect" and f.value.lower() == b"100-continue" for f in fields):
+        return fields, True
+    if body.length == 0:
+        return fields, False
+    if expect or (expect is None and (body.length or 0) > EXPECT_CONTINUE_THRESHOLD):
+        return [*fields, EXPECT_FIELD], True
+    return fields, False
 
 
 def _head_hook(hook: InformationalHook | None) -> HeadHook | None:

@@ -618,3 +618,16 @@ async def test_total_timeout_bounds_the_wait_for_100(
                 await s.post(server.url(), content=b"x")
         elapsed = time.monotonic() - started
     assert elapsed < 0.6
+
+
+async def test_callers_other_expectation_is_sent_without_waiting(raw_server) -> None:
+    """Only ``Expect: 100-continue`` makes the client wait; another expectation is
+    the caller's business and the body follows the head at once."""
+    seen = Seen()
+    server = await raw_server(ignoring(seen))
+    async with rawhttp.Session(timeout=QUICK, expect_continue=False) as s:
+        r = await s.post(server.url(), content=b"now", headers={"Expect": "x-custom"})
+    assert (r.status, r.content) == (200, b"ok")
+    assert fields_of(seen.heads[0])["expect"] == "x-custom"
+    assert seen.bodies == [b"now"]
+    assert seen.body_delay[0] < 0.15  # not the 0.2 s wait for 100
