@@ -295,7 +295,7 @@ def _buffered_section(reader: asyncio.StreamReader, limits: Limits) -> list[byte
     ``readline()`` would return (split after each LF), so they are parsed the same.
 
     Why: most heads arrive in one piece, and a ``readline()`` per line (with its
-    await) was about a sixth of the CPU time of a small request.  See
+    await) was about a fifth of the profiled time of a small request.  See
     :func:`_receive_buffer` for the use of StreamReader's private buffer.
     """
     buffer = _receive_buffer(reader)
