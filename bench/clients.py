@@ -2,8 +2,9 @@
 
     python bench/clients.py CLIENT SCENARIO URL [WARMUP_URL] [options]
 
-CLIENT is rawhttp, aiohttp, httpx, urllib3 or floor (a bare asyncio streams loop).
-SCENARIO is seq, conc, tls_seq, tls_new (small GETs, req/s), big, chunked (streamed
+CLIENT is rawhttp, rawhttp-sync (rawhttp's blocking SyncSession), aiohttp, httpx,
+urllib3 or floor (a bare asyncio streams loop).
+SCENARIO is seq, conc, tls_seq, tls_new (small GETs, req/s), big, chunked, long (streamed
 bodies, MB/s), rss (peak RSS growth in MiB while streaming one body) or gzip
 (bodies decoded from gzip, MB/s of decoded bytes).  WARMUP_URL (a small resource on
 the same origin) opens the connection before a streaming measurement starts.
@@ -26,13 +27,13 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-CLIENTS = ("rawhttp", "aiohttp", "httpx", "urllib3", "floor")
-SCENARIOS = ("seq", "conc", "big", "chunked", "tls_seq", "tls_new", "rss", "gzip")
+CLIENTS = ("rawhttp", "rawhttp-sync", "aiohttp", "httpx", "urllib3", "floor")
+SCENARIOS = ("seq", "conc", "big", "chunked", "long", "tls_seq", "tls_new", "rss", "gzip")
 UNITS = {
     "seq": "req/s",
     "conc": "req/s",
@@ -40,6 +41,7 @@ UNITS = {
     "tls_new": "req/s",
     "big": "MB/s",
     "chunked": "MB/s",
+    "long": "MB/s",
     "gzip": "MB/s",
     "rss": "MiB",
 }
@@ -457,6 +459,51 @@ class Urllib3Client:
         self.pm.clear()
 
 
+class RawhttpSyncClient:
+    """rawhttp's blocking API: one SyncSession (its own loop thread), shared by the
+    threads of `conc`; bodies streamed with ``iter_bytes()`` in 64 KiB pieces."""
+
+    def __init__(self, ca: str | None, conc: int) -> None:
+        import rawhttp
+
+        self.s = rawhttp.SyncSession(
+            max_connections=conc, verify=ca or True, timeout=rawhttp.Timeout(30.0)
+        )
+
+    def get(self, url: str, headers: dict[str, str] | None = None) -> bytes:
+        r = self.s.get(url, headers=headers)
+        if r.status != 200:
+            raise AssertionError(f"status {r.status}")
+        return r.content
+
+    def stream(self, url: str) -> int:
+        n = 0
+        with self.s.stream("GET", url) as r:
+            if r.status != 200:
+                raise AssertionError(f"status {r.status}")
+            for chunk in r.iter_bytes(CHUNK):
+                n += len(chunk)
+        return n
+
+    def close(self) -> None:
+        self.s.close()
+
+
+BLOCKING: dict[str, Any] = {"urllib3": Urllib3Client, "rawhttp-sync": RawhttpSyncClient}
+
+
+def run_blocking(coro: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    """Run measure() for a blocking client with no event loop at all: with
+    is_async=False it never suspends, and rawhttp's blocking API refuses to run
+    inside a running loop (as it should)."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coro.close()
+    raise RuntimeError("measure() suspended while measuring a blocking client")
+
+
 def s_sequential(
     get: Callable[..., bytes],
     url: str,
@@ -542,8 +589,8 @@ async def measure(
     streams: Callable[..., Any],
     is_async: bool,
 ) -> dict[str, Any]:
-    """The blocking urllib3 client runs through here too (is_async=False): its calls
-    are made directly, inside a loop that has nothing else to do."""
+    """The blocking clients run through here too (is_async=False): their calls are
+    made directly, and nothing awaits anything real (see run_blocking)."""
 
     async def call(fn: Callable[..., Any], *a: Any) -> Any:
         result = fn(*a)
@@ -564,7 +611,7 @@ async def measure(
         )
         count = args.n
         value = count / secs
-    elif sc in ("big", "chunked", "rss"):
+    elif sc in ("big", "chunked", "long", "rss"):
         if args.warmup_url:
             await call(lambda: client.get(args.warmup_url))
         with PeakRss() as peak:
@@ -604,7 +651,7 @@ def main() -> int:
     p.add_argument("--n", type=int, default=1000, help="measured requests")
     p.add_argument("--warmup", type=int, default=100, help="requests before timing starts")
     p.add_argument("--conc", type=int, default=1, help="requests in flight (and max connections)")
-    p.add_argument("--reps", type=int, default=1, help="bodies streamed (big, chunked, rss)")
+    p.add_argument("--reps", type=int, default=1, help="bodies streamed (big, chunked, long, rss)")
     p.add_argument("--size", type=int, help="expected (decoded) body size in bytes")
     p.add_argument("--budget", type=float, default=240.0, help="time limit in seconds")
     args = p.parse_args()
@@ -618,10 +665,10 @@ def main() -> int:
     dl = Deadline(args.budget)
     code = 0
     try:
-        if args.client == "urllib3":
-            client = Urllib3Client(args.ca, args.conc)
+        if args.client in BLOCKING:
+            client = BLOCKING[args.client](args.ca, args.conc)
             try:
-                out = asyncio.run(
+                out = run_blocking(
                     measure(client, args, dl, s_sequential, s_concurrent, s_streams, False)
                 )
             finally:

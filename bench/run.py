@@ -40,9 +40,12 @@ from clients import UNITS  # bench/clients.py: this script's folder is on sys.pa
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-CLIENTS = ["rawhttp", "aiohttp", "httpx", "urllib3", "floor"]
+CLIENTS = ["rawhttp", "rawhttp-sync", "aiohttp", "httpx", "urllib3", "floor"]
 PEERS = ["aiohttp", "httpx", "urllib3", "floor"]
-SCENARIOS = ["seq", "conc", "big", "chunked", "tls_seq", "tls_new", "rss", "gzip"]
+SYNC = "rawhttp-sync"  # rawhttp's blocking API (SyncSession), compared with its async self
+SYNC_PEERS = ["rawhttp", "urllib3"]
+SYNC_STREAM_TARGET = 0.8  # streaming through the blocking API: at least 0.8x async rawhttp
+SCENARIOS = ["seq", "conc", "big", "chunked", "long", "tls_seq", "tls_new", "rss", "gzip"]
 
 MiB = 1024 * 1024
 RSS_RATIO_MIN_MIB = 1.0  # below this, an RSS growth is noise: no ratio, only the MiB
@@ -60,6 +63,7 @@ SCENARIO_SPEC: dict[str, dict[str, Any]] = {
     "chunked": dict(path="/chunked", tls=False, size=CHUNKED_SIZE, reps=3, conc=1),
     "tls_seq": dict(path="/small", tls=True, size=len(SMALL_BODY), n=2000, warmup=100, conc=1),
     "tls_new": dict(path="/small", tls=True, size=len(SMALL_BODY), n=200, warmup=10, conc=1),
+    "long": dict(path="/huge", tls=False, size=HUGE_SIZE, reps=2, conc=1),
     "rss": dict(path="/huge", tls=False, size=HUGE_SIZE, reps=1, conc=1),
     "gzip": dict(path="/gzip", tls=False, size=GZIP_SIZE, n=40, warmup=2, conc=1),
 }
@@ -70,6 +74,7 @@ QUICK = {
     "chunked": dict(reps=1),
     "tls_seq": dict(n=200, warmup=10),
     "tls_new": dict(n=20, warmup=2),
+    "long": dict(reps=1),
     "rss": dict(path="/big", size=BIG_SIZE),
     "gzip": dict(n=5, warmup=1),
 }
@@ -80,6 +85,7 @@ WHAT = {
     "chunked": "stream /chunked (64 MiB, Transfer-Encoding: chunked)",
     "tls_seq": "sequential GET /small over one TLS keep-alive connection",
     "tls_new": "GET /small over TLS with Connection: close (new connection each)",
+    "long": "stream /huge (1 GiB, Content-Length) twice: steadier than big",
     "rss": "peak RSS growth while streaming /huge (1 GiB); lower is better",
     "gzip": "GET /gzip (4 MiB text, gzip-encoded), decoded; MB/s of decoded bytes",
 }
@@ -534,14 +540,42 @@ def per_cpu_second(rec: dict[str, Any]) -> float | None:
     return float(rec["count"]) / cpu
 
 
-def ratios_of(medians: dict[str, dict[str, float | None]]) -> dict[str, dict[str, float | None]]:
+def paired_ratios(
+    runs: list[dict[str, Any]], me: str, peers: list[str]
+) -> dict[str, dict[str, float | None]]:
+    """Per scenario and peer: the median over rounds of me/peer within each round.
+    Runs of one round are minutes apart at most, so load that drifts over the run
+    moves both sides of a ratio alike (used for the blocking API against async)."""
+    good = {
+        (r["scenario"], r["client"], r["round"]): float(r["value"])
+        for r in runs
+        if r.get("value") is not None and "error" not in r and r["scenario"] != "rss"
+    }
+    per_round: dict[str, dict[str, list[float]]] = {}
+    for scenario, client, rnd in sorted(good):
+        if client != me:
+            continue
+        for peer in peers:
+            theirs = good.get((scenario, peer, rnd))
+            if theirs:
+                mine = good[(scenario, me, rnd)]
+                per_round.setdefault(scenario, {}).setdefault(peer, []).append(mine / theirs)
+    return {
+        scenario: {peer: round(statistics.median(v), 3) for peer, v in by_peer.items()}
+        for scenario, by_peer in per_round.items()
+    }
+
+
+def ratios_of(
+    medians: dict[str, dict[str, float | None]], me: str = "rawhttp", peers: list[str] = PEERS
+) -> dict[str, dict[str, float | None]]:
     ratios: dict[str, dict[str, float | None]] = {}
     for scenario, by_client in medians.items():
-        if "rawhttp" not in by_client:
+        if me not in by_client:
             continue
-        mine = by_client["rawhttp"]
+        mine = by_client[me]
         ratios[scenario] = {}
-        for peer in PEERS:
+        for peer in peers:
             if peer in by_client:
                 theirs = by_client[peer]
                 floor = RSS_RATIO_MIN_MIB if scenario == "rss" else 0.0
@@ -583,11 +617,17 @@ def summarize(
     return {
         "medians": medians,
         "ratios_rawhttp_over_peer": ratios_of(medians),
+        "ratios_sync_over_peer": ratios_of(medians, SYNC, SYNC_PEERS),
+        "ratios_sync_over_peer_paired": paired_ratios(runs, SYNC, SYNC_PEERS),
         "per_client_cpu_second": per_cpu,
         "ratios_per_client_cpu_second": ratios_of(per_cpu),
         "rss_extra": rss_extra if "rss" in specs else {},
         "notes": notes,
     }
+
+
+def fmt_ratio(r: float | None) -> str:
+    return "n/a" if r is None else f"{r:.2f}"
 
 
 def ratio_rows(
@@ -639,6 +679,26 @@ def print_report(
             "Same ratios per second of client CPU time (less sensitive to other load; >1: rawhttp cheaper)",
             ["scenario", *[f"rawhttp/{p}" for p in peers]],
             ratio_rows(summary["ratios_per_client_cpu_second"], medians, peers),
+        )
+    sync_peers = [p for p in SYNC_PEERS if p in clients]
+    if SYNC in clients and sync_peers and summary["ratios_sync_over_peer"]:
+        paired = summary["ratios_sync_over_peer_paired"]
+        print_table(
+            f"Blocking API: {SYNC}/peer, ratio of the medians and (in brackets) median of"
+            f" the per-round ratios (>1: the blocking API faster; streaming target:"
+            f" {SYNC}/rawhttp >= {SYNC_STREAM_TARGET})",
+            ["scenario", *[f"{SYNC}/{p}" for p in sync_peers]],
+            [
+                [
+                    sc,
+                    *[
+                        f"{fmt_ratio(by_peer.get(p))} ({fmt_ratio(paired.get(sc, {}).get(p))})"
+                        for p in sync_peers
+                    ],
+                ]
+                for sc, by_peer in summary["ratios_sync_over_peer"].items()
+                if sc != "rss"
+            ],
         )
     for s, by_client in summary["notes"].items():
         for c, note in by_client.items():

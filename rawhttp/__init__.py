@@ -2,6 +2,7 @@
 
 from ._config import Limits, Timeout
 from ._exceptions import (
+    BodyTooLarge,
     ConnectError,
     ConnectTimeout,
     DecodingError,
@@ -23,7 +24,7 @@ from ._exceptions import (
     WriteTimeout,
 )
 from ._headers import Headers
-from ._record import Recorder, replay
+from ._record import Recorder, TruncatedRecording, read_events, replay
 from ._response import InformationalResponse, Response
 from ._session import Session
 from ._sync import (
@@ -44,6 +45,7 @@ from ._trace import TraceEvent
 from ._version import __version__
 
 __all__ = [
+    "BodyTooLarge",
     "ConnectError",
     "ConnectTimeout",
     "DecodingError",
@@ -73,6 +75,7 @@ __all__ = [
     "TooManyRedirects",
     "TraceEvent",
     "TransportError",
+    "TruncatedRecording",
     "WriteError",
     "WriteTimeout",
     "__version__",
@@ -83,6 +86,7 @@ __all__ = [
     "patch",
     "post",
     "put",
+    "read_events",
     "replay",
     "request",
 ]

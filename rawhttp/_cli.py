@@ -248,7 +248,8 @@ def _headers(args: argparse.Namespace) -> tuple[list[tuple[str, bytes]], dict[st
             if raw.endswith(";"):
                 headers.append((raw[:-1].strip(), b""))
                 continue
-            raise CliError(EXIT_USAGE, f"invalid header {raw!r}: expected 'Name: value'")
+            # not the argument itself: it may be a credential with its colon missing
+            raise CliError(EXIT_USAGE, "invalid -H argument (no ':'): expected 'Name: value'")
         name, value = name.strip(), value.strip()
         if value:
             headers.append((name, _arg_bytes(value)))
@@ -495,12 +496,15 @@ async def _follow(
     # curl: 0 (like no option) means no limit on the whole transfer, 300 s for connecting
     connect = args.connect_timeout or 300.0
     limit = args.max_time or None
+    posts = ((301, args.post301), (302, args.post302), (303, args.post303))
+    keep_post = frozenset(status for status, kept in posts if kept)
     request = dict(request)
     headers: list[tuple[str, bytes]] = request.pop("headers")
     t.started = True
     t.start = time.monotonic()
+    shown = url  # the URL -w reports: as given, then each redirect's without credentials
     while True:
-        t.url, t.method, t.hop_start = url, method, time.monotonic()
+        t.url, t.method, t.hop_start = shown, method, time.monotonic()
         total = None
         if limit is not None:
             total = limit - (t.hop_start - t.start)
@@ -510,30 +514,33 @@ async def _follow(
         stream = s.stream(method, url, headers=headers, timeout=timeout, **request)
         r: Response = await responses.enter_async_context(stream)
         t.responses.append(r)
-        location = r.headers.get("location")
-        if not args.location or location is None or r.status not in (301, 302, 303, 307, 308):
+        if not args.location:
             return r
-        from ._redirects import keeps_credentials, resolve_location
+        from ._redirects import CREDENTIAL_HEADERS, next_hop
         from ._session import _drain
         from ._url import parse_url
 
+        current = parse_url(url)
+        # curl treats a request with a body as a POST whatever -X says, for these rules
+        semantic = "POST" if "content" in request else method
+        hop = next_hop(current, semantic, r.status, r.headers.get("location"), keep_post=keep_post)
+        if hop is None:
+            return r
         await _drain(r)
         if 0 <= args.max_redirs <= t.redirects:
             raise rawhttp.TooManyRedirects(
-                f"more than {args.max_redirs} redirects (last to {location!r})"
+                f"more than {args.max_redirs} redirects (last to {str(hop.url)!r})"
             )
-        old, new = parse_url(r.url), resolve_location(parse_url(r.url), location)
-        if new.origin != old.origin:
+        if not hop.same_origin:
             headers = [(n, v) for n, v in headers if n.lower() != "host"]
-        if not keeps_credentials(old, new):
-            lost = ("authorization", "cookie", "proxy-authorization")
-            headers = [(n, v) for n, v in headers if n.lower() not in lost]
-        keep_post = {301: args.post301, 302: args.post302, 303: args.post303}
-        if "content" in request and not keep_post.get(r.status, True):
+        if not hop.keep_credentials:
+            headers = [(n, v) for n, v in headers if n.lower() not in CREDENTIAL_HEADERS]
+        if hop.drop_body and "content" in request:
             del request["content"]
             headers = [h for h in headers if h is not FORM_TYPE]
-            method = args.request or ("HEAD" if args.head else "GET")
-        url = str(new)
+        method = args.request or ("HEAD" if args.head else hop.method)
+        url = hop.url.with_userinfo()  # credentials in the Location are used, as curl does
+        shown = str(hop.url)
         t.redirects += 1
 
 
@@ -700,9 +707,11 @@ def write_out_values(
         if "content-type" in headers:
             values["content_type"] = headers["content-type"]
         if log and log.heads:
-            values["num_headers"] = log.heads[-1].count(b"\r\n") - 2
-        location = r.headers.get("location")
-        if location is not None and r.status in (301, 302, 303, 307, 308):
+            values["num_headers"] = log.heads[-1].count(b"\n") - 2  # CRLF or bare LF heads
+        from ._redirects import redirect_location
+
+        location = redirect_location(r.status, r.headers.get("location"))
+        if location is not None:
             from ._exceptions import InvalidURL
             from ._redirects import resolve_location
             from ._url import parse_url

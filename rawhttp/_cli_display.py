@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import IO, Any
 
 __all__ = ["Progress", "TraceDump", "WireLog"]
-
-HEAD_END = b"\r\n\r\n"
 
 
 # -- wire log: -v, -i, --trace and -w see the exact bytes through the trace hook ---------
@@ -16,10 +15,11 @@ HEAD_END = b"\r\n\r\n"
 
 class WireLog:
     """Follows the trace events of one command run and tells request and response
-    heads from bodies: a head is everything up to and including the first CRLFCRLF
-    of a message (each 1xx interim response has its own).  The heads are written to
-    stderr with "> " and "< " for -v, the response heads kept for -i, every piece
-    given to ``dump`` for --trace, and the sizes counted for -w."""
+    heads from bodies: a head is everything up to and including its first empty line
+    (CRLF or a bare LF right after a LF, as the parser reads it), one per message
+    (each 1xx interim response has its own).  The heads are written to stderr with
+    "> " and "< " for -v, the response heads kept for -i, every piece given to
+    ``dump`` for --trace, and the sizes counted for -w."""
 
     def __init__(
         self,
@@ -106,7 +106,7 @@ class WireLog:
             data = data[cut:]
             self.heads.append(head)
             self.receiving = b""
-            status = head.split(b" ", 2)[1:2]
+            status = head.split(None, 2)[1:2]  # also "HTTP/1.1 100\r\n" without a reason
             if not (status and status[0].isdigit() and 100 <= int(status[0]) < 200):
                 self.in_response_head = False
         if data:
@@ -135,12 +135,16 @@ class WireLog:
         return b"" if self.clock is None else self.clock.stamp(when)
 
 
+_HEAD_END = re.compile(rb"\n\r?\n")
+"""The end of a head: the LF of its last line, then the empty line (CRLF or a bare LF)."""
+
+
 def _head_end(before: bytes, data: bytes) -> int | None:
     """Where in ``data`` the head that has ``before`` so far ends (the index after its
-    CRLFCRLF), or None when it does not end in ``data``."""
-    tail = before[-3:]
-    end = (tail + data).find(HEAD_END)
-    return None if end == -1 else end + 4 - len(tail)
+    empty line), or None when it does not end in ``data``."""
+    tail = before[-2:]  # an end that begins in ``before``
+    found = _HEAD_END.search(tail + data)
+    return None if found is None else found.end() - len(tail)
 
 
 class WallClock:

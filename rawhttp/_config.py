@@ -1,4 +1,4 @@
-"""Settings that are plain data: timeouts and parser limits."""
+"""Settings that are plain data: timeouts, parser limits and the body size limit."""
 
 from __future__ import annotations
 
@@ -90,10 +90,17 @@ class _LimitFields(NamedTuple):
     max_headers: int
     max_informational: int
     max_chunk_line: int
+    max_body_size: int | None
+
+
+MAX_BODY_SIZE: Final = 256 * 1024 * 1024
+"""Default ``Limits.max_body_size``: far above any JSON or HTML document, far below
+what a decompression bomb of a few hundred bytes expands to."""
 
 
 class Limits(_LimitFields):
-    """Bounds on what a server may send; exceeding one raises ProtocolError.
+    """Bounds on what a server may send; exceeding one raises ProtocolError
+    (``max_body_size``: BodyTooLarge).
 
     The defaults accept what real servers send (hundreds of headers, large
     cookies) and refuse what only a broken or hostile server sends:
@@ -103,7 +110,11 @@ class Limits(_LimitFields):
     - ``max_header_bytes`` (256 KiB): largest header (or trailer) section;
     - ``max_headers`` (500): most header (or trailer) lines in one response;
     - ``max_informational`` (10): most 1xx interim responses before the final one;
-    - ``max_chunk_line`` (4 KiB): longest chunk-size line, extensions included.
+    - ``max_chunk_line`` (4 KiB): longest chunk-size line, extensions included;
+    - ``max_body_size`` (256 MiB, ``None`` for no limit): most bytes a body read whole
+      (``request()``, ``get()``, ``read()``) may hold, as received and as decoded;
+      a larger one raises BodyTooLarge.  ``iter_bytes()`` and ``iter_raw()`` stream
+      any size in constant memory and ignore it.
 
     Immutable; use ``limits._replace(max_headers=1000)`` to derive another.
     """
@@ -119,6 +130,7 @@ class Limits(_LimitFields):
         max_headers: int = 500,
         max_informational: int = 10,
         max_chunk_line: int = 4 * 1024,
+        max_body_size: int | None = MAX_BODY_SIZE,
     ) -> Limits:
         values = (
             max_status_line,
@@ -127,13 +139,21 @@ class Limits(_LimitFields):
             max_headers,
             max_informational,
             max_chunk_line,
+            max_body_size,
         )
         for name, value in zip(_LimitFields._fields, values, strict=True):
+            if value is None and name == "max_body_size":
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"Limits.{name} must be a non-negative int, not {value!r}")
+                kind = (
+                    "a non-negative int or None"
+                    if name == "max_body_size"
+                    else "a non-negative int"
+                )
+                raise ValueError(f"Limits.{name} must be {kind}, not {value!r}")
         return super().__new__(cls, *values)
 
-    def _replace(self, **changes: int) -> Limits:
+    def _replace(self, **changes: int | None) -> Limits:
         return Limits(**{**self._asdict(), **changes})
 
 

@@ -2,8 +2,10 @@
 when their optional packages are installed.
 
 Every decoder hands out pieces of at most ``limit`` bytes however well the data
-compresses, so a decompression bomb streams in constant memory.  Corrupt or
-truncated data raises :class:`DecodingError`.
+compresses, so a decompression bomb streams in constant memory.  Input may be cut
+anywhere (a 1-byte piece, between zstd frames or gzip members): each stage keeps
+what it needs until it can decide.  Corrupt or truncated data raises
+:class:`DecodingError`, never a builtin exception.
 """
 
 from __future__ import annotations
@@ -20,10 +22,28 @@ __all__ = ["MAX_CODINGS", "ContentDecoder", "accept_encoding", "make_decoder"]
 MAX_CODINGS = 5
 """More stacked content codings than this are refused."""
 
+FEED_SLICE = 64 * 1024
+"""Largest input handed to one stage at once.  zlib and zstd copy all the input left
+after a member or frame ends into ``unused_data``: a 1 MiB piece of empty gzip
+members took 0.38 s (quadratic), in 64 KiB slices it takes 37 ms.  It also bounds
+the ``unconsumed_tail`` zlib copies for each bounded output piece of a bomb.  Smaller
+slices cost more calls: 64 MiB of gzip'd text read whole took 248 ms in 16 KiB
+slices, 227 ms in 64 KiB ones (245 ms unsliced)."""
+
 
 class _Stage(Protocol):
     def feed(self, data: bytes, limit: int) -> Iterator[bytes]: ...
     def finish(self) -> None: ...
+
+
+def is_zlib_header(first: int, second: int) -> bool:
+    """Whether two bytes start a zlib stream (RFC 1950): CM 8 (deflate) in the low
+    nibble of CMF, CINFO (window) at most 7, and CMF*256 + FLG a multiple of 31.
+
+    Raw deflate (RFC 1951) can match only with a non-final stored block whose padding
+    bits are not zero: CM 8 means BFINAL 0, BTYPE 00 and bit 3 set, where a stored
+    block header has padding that encoders write as zeros."""
+    return first & 0x0F == 8 and first >> 4 <= 7 and (first * 256 + second) % 31 == 0
 
 
 class _ZlibStage:
@@ -34,26 +54,30 @@ class _ZlibStage:
 
         self._zlib = zlib
         self.coding = coding
-        self._wbits = 31 if coding == "gzip" else 15
-        self._d = zlib.decompressobj(self._wbits)
+        self._head = b""
+        """deflate: the first byte, kept until the second tells zlib from raw."""
+        self._d: Any = zlib.decompressobj(31) if coding == "gzip" else None
         self._fed = False
-        self._produced = False
 
     def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
-        if data:
-            self._fed = True
+        if not data:
+            return
+        self._fed = True
         d = self._d
+        if d is None:  # deflate, zlib-wrapped or raw: not decided yet
+            data = self._head + data
+            if len(data) < 2:
+                self._head = data
+                return
+            self._head = b""
+            wbits = 15 if is_zlib_header(data[0], data[1]) else -15
+            self._d = d = self._zlib.decompressobj(wbits)
         while True:
             try:
                 out = d.decompress(data, limit)
             except self._zlib.error as exc:
-                if self.coding == "deflate" and self._wbits == 15 and not self._produced:
-                    self._wbits = -15  # raw deflate without the zlib header
-                    self._d = d = self._zlib.decompressobj(-15)
-                    continue
                 raise DecodingError(f"invalid {self.coding} data: {exc}") from exc
             if out:
-                self._produced = True
                 yield out
             data = d.unconsumed_tail
             if d.eof:
@@ -64,26 +88,34 @@ class _ZlibStage:
                     raise DecodingError(
                         f"unexpected data after the end of the {self.coding} stream"
                     )
-                self._d = d = self._zlib.decompressobj(31)  # the next gzip member
+                # The next gzip member; a finished decompressobj would only collect
+                # later input in unused_data, so this also holds across pieces.
+                self._d = d = self._zlib.decompressobj(31)
                 data = rest
                 continue
             if not data and len(out) < limit:
                 return
 
     def finish(self) -> None:
-        if self._fed and not self._d.eof:
+        if self._fed and (self._d is None or not self._d.eof):
             raise DecodingError(f"{self.coding} data ended early (truncated body)")
 
 
 class _BrotliStage:
+    """br: one stream (RFC 7932); anything after its end is an error."""
+
     def __init__(self, module: Any) -> None:
         self._module = module
         self._d = module.Decompressor()
         self._fed = False
+        self._finished = False
 
     def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
-        if data:
-            self._fed = True
+        if not data:
+            return
+        self._fed = True
+        if self._finished:
+            raise DecodingError("unexpected data after the end of the br stream")
         d = self._d
         try:
             out = d.process(data, output_buffer_limit=limit)
@@ -92,15 +124,20 @@ class _BrotliStage:
                 for i in range(0, len(out), limit):  # the library's buffer may overshoot the limit
                     yield out[i : i + limit]
                 out = d.process(b"", output_buffer_limit=limit)
+            self._finished = d.is_finished()
         except self._module.error as exc:
+            # After a failure every call raises (is_finished() too: "decoder is unhealthy"),
+            # so finish() asks only the flag set above.
             raise DecodingError(f"invalid br data: {exc}") from exc
 
     def finish(self) -> None:
-        if self._fed and not self._d.is_finished():
+        if self._fed and not self._finished:
             raise DecodingError("br data ended early (truncated body)")
 
 
 class _ZstdStage:
+    """zstd: one or more frames (skippable frames included), cut anywhere."""
+
     def __init__(self, factory: Any, error: type[Exception]) -> None:
         self._factory = factory
         self._error = error
@@ -108,25 +145,25 @@ class _ZstdStage:
         self._fed = False
 
     def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
-        if data:
-            self._fed = True
+        if not data:
+            return
+        self._fed = True
         d = self._d
         try:
             while True:
+                if d.eof:  # a finished decompressor raises EOFError: the next frame
+                    self._d = d = self._factory()
                 out = d.decompress(data, limit)
                 data = b""
                 if out:
                     yield out
                 if d.eof:
-                    rest = d.unused_data
-                    if not rest:
+                    data = d.unused_data
+                    if not data:
                         return
-                    self._d = d = self._factory()  # the next frame
-                    data = rest
-                    continue
-                if d.needs_input:
+                elif d.needs_input:
                     return
-        except self._error as exc:
+        except (self._error, EOFError) as exc:
             raise DecodingError(f"invalid zstd data: {exc}") from exc
 
     def finish(self) -> None:
@@ -185,8 +222,10 @@ class ContentDecoder:
         if i == len(self._stages):
             yield data
             return
-        for piece in self._stages[i].feed(data, limit):
-            yield from self._through(i + 1, piece, limit)
+        stage = self._stages[i]
+        for start in range(0, len(data), FEED_SLICE):
+            for piece in stage.feed(data[start : start + FEED_SLICE], limit):
+                yield from self._through(i + 1, piece, limit)
 
     def finish(self) -> None:
         """Check that every coding's stream ended properly."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ._response import Response
 
 __all__ = [
+    "BodyTooLarge",
     "ConnectError",
     "ConnectTimeout",
     "DecodingError",
@@ -57,6 +58,20 @@ class TooManyRedirects(Error):
 
 class DecodingError(Error):
     """A content coding could not be decoded."""
+
+
+class BodyTooLarge(Error):
+    """A body read whole (``request()``, ``get()``, ``read()``) is larger than
+    ``Limits.max_body_size``: stream it with ``Session.stream()`` and ``iter_bytes()``,
+    or raise the limit.  ``limit`` is the limit in bytes; ``size`` how many bytes were
+    held when the body was refused (decoded, or as received if those passed the limit
+    first), or the declared Content-Length when it was refused before reading.
+    The connection is closed."""
+
+    def __init__(self, message: str, *, limit: int, size: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.size = size
 
 
 class HTTPStatusError(Error):

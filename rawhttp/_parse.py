@@ -5,6 +5,12 @@ its line ending) or parsed headers and returns a value or raises
 :class:`ProtocolError`.  Grammar is checked with a regular expression before
 any ``int()`` conversion, because ``int()`` also accepts ``+5``, ``5_0``,
 ``" 5 "`` and non-ASCII digits.
+
+Line endings: a line ends at LF, and one CR right before it is part of the line
+ending (RFC 9112 section 2.2: a recipient MAY recognize a single LF as a line
+terminator and ignore any preceding CR).  So CRLF and a bare LF are both accepted,
+in status lines, field lines and chunk-size lines alike; a CR anywhere else (a lone
+CR) is an error.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ __all__ = [
 # HTTP-version = "HTTP" "/" DIGIT "." DIGIT ; only major version 1 here
 # status-code = 3DIGIT ; reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
 # A missing SP before an empty reason is tolerated: it carries no meaning.
-_STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n")
+# The line ends in CRLF or a bare LF (see the module docstring); the reason holds no CR.
+_STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?\r?\n")
 
 # field-name = token ; token = 1*tchar                                  (RFC 9110 section 5.1)
 # tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
@@ -41,23 +48,44 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # So after trimming, anything in C0 other than HTAB, or DEL, is invalid (this includes CR, LF, NUL).
 _BAD_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
-# The common case in one pass: field-name ":" OWS field-value OWS CRLF, value made of
-# field-vchar runs with single SP/HTAB runs between them.  Possessive quantifiers
-# keep it linear on any input; a line it does not match goes to the precise checks.
+# The common case in one pass: field-name ":" OWS field-value OWS (CRLF or LF), value
+# made of field-vchar runs with single SP/HTAB runs between them.  Possessive
+# quantifiers keep it linear on any input; a line it does not match goes to the
+# precise checks.
 _FIELD_LINE = re.compile(
     rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]++):[ \t]*+"
-    rb"((?:[\x21-\x7e\x80-\xff]++|[ \t]++(?=[\x21-\x7e\x80-\xff]))*+)[ \t]*+\r\n"
+    rb"((?:[\x21-\x7e\x80-\xff]++|[ \t]++(?=[\x21-\x7e\x80-\xff]))*+)[ \t]*+\r?\n"
 )
 
 # Content-Length = 1*DIGIT                                             (RFC 9110 section 8.6)
 # Bounded to 18 digits so the value always fits comfortably in 63 bits.
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 
-# chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF                 (RFC 9112 section 7.1)
-# chunk-size = 1*HEXDIG ; chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
-# Extensions are skipped; they must start with BWS ";" and hold no control characters.
-# The size is bounded to 16 hex digits (64 bits).
-_CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:[ \t]*;[\t\x20-\x7e\x80-\xff]*)?\r\n")
+# chunk          = chunk-size [ chunk-ext ] CRLF chunk-data CRLF       (RFC 9112 section 7.1)
+# chunk-size     = 1*HEXDIG
+# last-chunk     = 1*("0") [ chunk-ext ] CRLF
+# chunk-ext      = *( BWS ";" BWS chunk-ext-name                     (RFC 9112 section 7.1.1)
+#                     [ BWS "=" BWS chunk-ext-val ] )
+# chunk-ext-name = token
+# chunk-ext-val  = token / quoted-string
+# quoted-string  = DQUOTE *( qdtext / quoted-pair ) DQUOTE             (RFC 9110 section 5.6.4)
+# qdtext         = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+# quoted-pair    = "\" ( HTAB / SP / VCHAR / obs-text )
+# BWS            = OWS = *( SP / HTAB )                                 (RFC 9110 section 5.6.3)
+# The size is bounded to 16 hex digits (64 bits); the line ends in CRLF or a bare LF.
+# Every quantifier is possessive (no backtracking), which keeps the match linear in the
+# line's length on any input: each element starts with a byte the one before it cannot
+# hold (a token ends where SP, HTAB, "=", ";" or the line end begins), so the longest
+# match of each is the only one a valid line can have.
+_TCHARS = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]++"
+_QUOTED_STRING = rb'"(?:[\t !\x23-\x5b\x5d-\x7e\x80-\xff]++|\\[\t\x20-\x7e\x80-\xff])*+"'
+# chunk-ext element by element: *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )
+_CHUNK_EXT = rb"(?:[ \t]*+;[ \t]*+%s(?:[ \t]*+=[ \t]*+(?:%s|%s))?+)*+" % (
+    _TCHARS,
+    _TCHARS,
+    _QUOTED_STRING,
+)
+_CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,16}+)" + _CHUNK_EXT + rb"\r?+\n")
 
 _OWS = " \t"
 
@@ -92,7 +120,7 @@ def parse_status_line(line: bytes) -> tuple[str, int, str]:
 
 
 def add_field_line(fields: list[tuple[str, str]], line: bytes) -> None:
-    """Parse one header or trailer line (ending in CRLF) and append it to ``fields``.
+    """Parse one header or trailer line (ending in CRLF or LF) and append it to ``fields``.
 
     Whitespace around the value is trimmed.  A line that starts with SP or
     HTAB is an obsolete line folding (obs-fold): RFC 9112 section 5.2 tells a
@@ -102,9 +130,10 @@ def add_field_line(fields: list[tuple[str, str]], line: bytes) -> None:
     if m is not None:
         fields.append((m[1].decode("ascii"), m[2].decode("latin-1")))
         return
-    if line[-2:] != b"\r\n":
-        raise ProtocolError(f"header line not terminated by CRLF: {_show(line)}")
-    content = line[:-2]
+    if line[-1:] != b"\n":
+        raise ProtocolError(f"header line not terminated by CRLF or LF: {_show(line)}")
+    # One CR before the LF belongs to the line ending; any other CR is refused below.
+    content = line[:-2] if line[-2:-1] == b"\r" else line[:-1]
     if content[:1] in (b" ", b"\t"):
         if not fields:
             raise ProtocolError(f"header section starts with whitespace: {_show(line)}")
@@ -164,7 +193,8 @@ def _tokens(values: list[str]) -> list[str]:
 
 
 def parse_chunk_size(line: bytes) -> int:
-    """Parse a chunk-size line (``b"1a;ext=1\\r\\n"``), skipping extensions."""
+    """Parse a chunk-size line (``b"1a;ext=1\\r\\n"``): the size; extensions are
+    checked against their grammar, then skipped."""
     m = _CHUNK_SIZE_LINE.fullmatch(line)
     if m is None:
         raise ProtocolError(f"malformed chunk size line: {_show(line)}")

@@ -10,15 +10,24 @@ File format (version 1), all events in order::
     <kind> <connection> <time> <length>\\n<length bytes of data>\\n
     ...
 
-``kind`` is connect, send or receive; ``connection`` the connection id; ``time``
-the event loop's clock in seconds; the data is raw bytes, followed by one newline.
+``kind`` is connect, send, receive or close; ``connection`` the connection id;
+``time`` the event loop's clock in seconds; the data is raw bytes, followed by one
+newline.
+
+Each event reaches the file with one unbuffered write before the hook returns, so
+a recording can be read while the Session is still open, and everything recorded
+before a crash (even SIGKILL) is in the file.  A last event cut short (the process
+died in the middle of writing it) is left out with a :class:`TruncatedRecording`
+warning; everything before it is read as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
-from typing import BinaryIO
+import threading
+import warnings
 
 from ._config import DEFAULT_LIMITS, Limits
 from ._exceptions import Error
@@ -26,31 +35,59 @@ from ._http11 import BodyReader, Clock, receive_head
 from ._response import Response
 from ._trace import TraceEvent
 
-__all__ = ["Recorder", "replay"]
+__all__ = ["Recorder", "TruncatedRecording", "read_events", "replay"]
 
 MAGIC = b"rawhttp-trace 1\n"
+
+
+class TruncatedRecording(UserWarning):
+    """The last event of a recording is cut short (the recording process died while
+    writing it); it is left out."""
 
 
 class Recorder:
     """A ``trace=`` hook writing every event to ``path`` (see the module docstring).
 
-    Use as a context manager, or call :meth:`close` when done."""
+    Each event is on disk (in the operating system's cache: it survives the process,
+    not a power cut) when the hook returns.  One Recorder may serve several sessions
+    and threads.  Use as a context manager, or call :meth:`close` when done."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
-        self._file: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        self._file.write(MAGIC)
+        self._lock = threading.Lock()
+        # Unbuffered: a buffered file kept the events in memory until close, so a
+        # recording read during the session, or left by a crash, was empty.
+        self._file: io.FileIO | None = open(self.path, "wb", buffering=0)  # noqa: SIM115
+        try:
+            self._write(MAGIC)
+        except Error:
+            self.close()
+            raise
 
     def __call__(self, event: TraceEvent) -> None:
-        if self._file is None:
-            raise Error("the Recorder is closed")
         header = f"{event.kind} {event.connection} {event.time:.6f} {len(event.data)}\n"
-        self._file.write(header.encode("ascii") + event.data + b"\n")
+        self._write(header.encode("ascii") + event.data + b"\n")
+
+    def _write(self, record: bytes) -> None:
+        """One event with one write call (more only if the system writes part of it)."""
+        with self._lock:
+            if self._file is None:
+                raise Error("the Recorder is closed")
+            view = memoryview(record)
+            try:
+                while view:
+                    written = self._file.write(view)
+                    if not written:
+                        raise OSError("nothing was written")
+                    view = view[written:]
+            except OSError as exc:  # a full disk, a removed device
+                raise Error(f"cannot write to the recording {self.path!r}: {exc}") from exc
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
     def __enter__(self) -> Recorder:
         return self
@@ -60,26 +97,49 @@ class Recorder:
 
 
 def read_events(path: str | os.PathLike[str]) -> list[TraceEvent]:
-    """The events of a recording, in order."""
+    """The events of a recording, in order.
+
+    A malformed recording raises :class:`rawhttp.Error`; a last event cut short is
+    left out with a :class:`TruncatedRecording` warning."""
     with open(path, "rb") as f:
         data = f.read()
     if not data.startswith(MAGIC):
         raise Error(f"{os.fspath(path)!r} is not a rawhttp recording")
-    events = []
+    events: list[TraceEvent] = []
     pos = len(MAGIC)
     while pos < len(data):
         end = data.find(b"\n", pos)
+        if end < 0:
+            _truncated(path, pos, len(events), "part of its header line")
+            break
         try:
             kind, conn, when, size = data[pos:end].decode("ascii").split(" ")
             n = int(size)
+            at = float(when)
+            connection = int(conn)
         except ValueError:
             raise Error(f"malformed event header at byte {pos} of the recording") from None
         start = end + 1
+        if n < 0:
+            raise Error(f"malformed event header at byte {pos} of the recording")
+        if start + n >= len(data):  # the data, or its closing newline, runs past the end
+            _truncated(path, pos, len(events), f"{len(data) - start} of its {n} data bytes")
+            break
         if data[start + n : start + n + 1] != b"\n":
-            raise Error(f"truncated event at byte {pos} of the recording")
-        events.append(TraceEvent(kind, data[start : start + n], float(when), int(conn)))
+            raise Error(f"event at byte {pos} of the recording does not end where it says")
+        events.append(TraceEvent(kind, data[start : start + n], at, connection))
         pos = start + n + 1
     return events
+
+
+def _truncated(path: str | os.PathLike[str], pos: int, complete: int, kept: str) -> None:
+    warnings.warn(
+        f"{os.fspath(path)!r} ends in the middle of an event (at byte {pos}, after"
+        f" {complete} complete events; only {kept} recorded): the recording process"
+        " probably died while writing it; the cut event is left out",
+        TruncatedRecording,
+        stacklevel=3,
+    )
 
 
 def replay(
@@ -93,6 +153,8 @@ def replay(
     events = read_events(path)
     sent = b"".join(e.data for e in events if e.kind == "send")
     received = b"".join(e.data for e in events if e.kind == "receive")
+    if not received:
+        raise Error(f"{os.fspath(path)!r} holds no received bytes: there is no response to replay")
     method = sent.split(b" ", 1)[0].decode("ascii", "replace") or "GET"
     target = sent.split(b" ", 2)[1].decode("ascii", "replace") if sent.count(b" ") >= 2 else ""
 

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, NamedTuple
 
-from ._decoding import ContentDecoder, make_decoder
-from ._exceptions import DecodingError, HTTPStatusError, ResponseNotRead
+from ._charset import text_codec
+from ._decoding import FEED_SLICE, ContentDecoder, make_decoder
+from ._exceptions import (
+    BodyTooLarge,
+    DecodingError,
+    Error,
+    HTTPStatusError,
+    ReadTimeout,
+    ResponseNotRead,
+)
 from ._headers import Headers
-from ._http11 import READ_CHUNK, BodyReader
+from ._http11 import READ_CHUNK, WHOLE_READ, BodyReader
+from ._parse import BodyKind
 from ._timings import Timings
 
 DECODED_PIECE = 1024 * 1024
-"""Piece size used while decoding a body read whole."""
+"""Largest decoded piece while a body is read whole (the limit is checked after each)."""
+DISCARD_LIMIT = 1024 * 1024
+"""After a decoding error, at most this much more of the body is read (and dropped)
+to keep the connection; a longer body closes it."""
 
 __all__ = ["InformationalResponse", "Response"]
 
@@ -99,7 +110,11 @@ class Response:
         return self._on_done is None
 
     async def read(self) -> bytes:
-        """Read the rest of the body and return the whole of it."""
+        """Read the rest of the body and return the whole of it.
+
+        The body may hold at most ``Limits.max_body_size`` bytes, as received and as
+        decoded: a larger one raises BodyTooLarge and closes the connection.  Decoding
+        runs piece by piece under the total timeout (ReadTimeout when it expires)."""
         if self._content is not None:
             return self._content
         body = self._body
@@ -108,19 +123,60 @@ class Response:
         if body.received:
             raise ResponseNotRead("the body was already consumed by iter_bytes()")
         try:
-            raw = await body.read_all()
+            content = await self._read_whole(body)
+        except DecodingError:
+            await self._discard_rest(body)  # so the connection may still be reused
+            raise
         except BaseException:
             self._finish(False)
             raise
         self._finish(True)
+        self._content = content
+        return content
+
+    async def _read_whole(self, body: BodyReader) -> bytes:
+        """The decoded body, fed to the decoder piece by piece as it arrives and
+        refused as soon as the bytes received or held pass the limit."""
+        limit = body._limits.max_body_size
+        if limit is not None and body.kind is BodyKind.LENGTH and body._remaining > limit:
+            raise _too_large(limit, body._remaining, "declared by Content-Length")
         decoder = self._decoder()
-        if decoder is None:
-            self._content = raw
-        else:
-            content = b"".join(decoder.feed(raw, DECODED_PIECE))
+        parts: list[bytes] = []
+        held = 0
+        while True:
+            raw = await body.read_chunk(WHOLE_READ)
+            if not raw:
+                break
+            if limit is not None and body.received > limit:
+                raise _too_large(limit, body.received, "received so far")
+            if decoder is None:
+                parts.append(raw)
+                continue
+            # The deadline is checked after each slice too: a 64 KiB slice of empty zstd
+            # frames, the slowest input per byte found, takes about 20 ms to decode.
+            for start in range(0, len(raw), FEED_SLICE):
+                for piece in decoder.feed(raw[start : start + FEED_SLICE], DECODED_PIECE):
+                    held += len(piece)
+                    if limit is not None and held > limit:
+                        raise _too_large(limit, held, "decoded so far")
+                    parts.append(piece)
+                    _check_deadline(body)
+                _check_deadline(body)
+        if decoder is not None:
             decoder.finish()
-            self._content = content
-        return self._content
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    async def _discard_rest(self, body: BodyReader) -> None:
+        """After a decoding error: read and drop what is left of a small body so the
+        connection can be reused; a larger one (or any error) closes it."""
+        left = DISCARD_LIMIT
+        try:
+            while left > 0 and not body.done:
+                left -= len(await body.read_chunk())
+        except Error:  # the decoding error is what the caller hears of
+            pass
+        finally:
+            self._finish(True)  # reused only if the body was read to its end
 
     def _decoder(self) -> ContentDecoder | None:
         """The Content-Encoding decoder for this response, if decoding is on and needed."""
@@ -181,31 +237,32 @@ class Response:
 
     @property
     def encoding(self) -> str:
-        """The charset from Content-Type if Python knows it, else utf-8."""
+        """The charset from Content-Type if it names a text encoding Python has, else utf-8."""
         content_type = self.headers.get("content-type", "")
         for param in content_type.split(";")[1:]:
             key, _, value = param.partition("=")
             if key.strip().lower() == "charset":
-                name = value.strip().strip('"')
-                try:
-                    return codecs.lookup(name).name
-                except LookupError:
-                    break
+                return text_codec(value.strip().strip('"')) or "utf-8"
         return "utf-8"
 
     @property
     def text(self) -> str:
         """The body decoded with :attr:`encoding`; undecodable bytes become U+FFFD."""
-        return self.content.decode(self.encoding, errors="replace")
+        content = self.content
+        try:
+            return content.decode(self.encoding, errors="replace")
+        except (LookupError, ValueError):  # a codec that misbehaves on these bytes
+            return content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The body parsed as JSON; invalid JSON raises DecodingError."""
+        """The body parsed as JSON; invalid (or too deeply nested) JSON raises DecodingError."""
         import json  # imported on first use
 
         try:
             return json.loads(self.content)
-        except ValueError as exc:
-            raise DecodingError(f"response body is not valid JSON: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            what = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
+            raise DecodingError(f"response body is {what}: {exc}") from exc
 
     @property
     def is_success(self) -> bool:
@@ -213,7 +270,10 @@ class Response:
 
     @property
     def is_redirect(self) -> bool:
-        return self.status in (301, 302, 303, 307, 308) and "location" in self.headers
+        """A 301/302/303/307/308 with a non-empty Location: a redirect that can be followed."""
+        from ._redirects import redirect_location
+
+        return redirect_location(self.status, self.headers.get("location")) is not None
 
     def raise_for_status(self) -> Response:
         """Raise HTTPStatusError for a 4xx or 5xx status; return the response otherwise."""
@@ -226,3 +286,19 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status} {self.reason}]>".replace(" ]", "]")
+
+
+def _too_large(limit: int, size: int, what: str) -> BodyTooLarge:
+    return BodyTooLarge(
+        f"response body exceeds Limits.max_body_size ({limit} bytes): {size} bytes {what}; "
+        "stream it with Session.stream() and r.iter_bytes() instead, or raise the limit",
+        limit=limit,
+        size=size,
+    )
+
+
+def _check_deadline(body: BodyReader) -> None:
+    """Raise ReadTimeout once the request's total deadline has passed."""
+    clock = body._clock
+    if clock.total_at is not None and clock.loop.time() >= clock.total_at:
+        raise ReadTimeout("the total timeout expired while decoding the response body")

@@ -21,7 +21,22 @@ __all__ = ["Field", "encode_fields", "request_head"]
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # field-value = *field-content: no C0 control other than HTAB, no DEL (so no CR, LF or NUL).
 _BAD_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_LATIN_1 = re.compile(r"[\x00-\xff]*")
 _COMMON_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+# Header names whose values are secrets: never shown in a message.  The credential
+# headers, and any name that says it carries a key, token, secret, password or session.
+_SECRET_NAME = re.compile(
+    r"authorization|proxy-authorization|cookie|set-cookie|.*(?:auth|key|token|secret|passw|session).*",
+    re.IGNORECASE,
+)
+
+
+def shown_value(name: str, value: object) -> str:
+    """A header value as error messages may show it: the repr of the value, or
+    ``<hidden>`` for a header that carries credentials."""
+    if _SECRET_NAME.fullmatch(name):
+        return "<hidden>"
+    return repr(value)
 
 
 class Field(NamedTuple):
@@ -42,12 +57,13 @@ def encode_field(name: str | bytes, value: str | bytes) -> Field:
     if not _TOKEN.fullmatch(name):
         raise InvalidRequest(f"invalid header name {name!r}")
     if isinstance(value, str):
-        try:
-            raw = value.encode("latin-1")
-        except UnicodeEncodeError:
+        # checked, not tried: an exception's context would keep the value
+        if not value.isascii() and not _LATIN_1.fullmatch(value):
             raise InvalidRequest(
-                f"header {name!r} value {value!r} is not latin-1; pass bytes to choose an encoding"
-            ) from None
+                f"header {name!r} value {shown_value(name, value)} is not latin-1; "
+                "pass bytes to choose an encoding"
+            )
+        raw = value.encode("latin-1")
     elif isinstance(value, bytes):
         raw = value
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -58,7 +74,9 @@ def encode_field(name: str | bytes, value: str | bytes) -> Field:
         )
     raw = raw.strip(b" \t")
     if _BAD_VALUE_BYTE.search(raw):
-        raise InvalidRequest(f"header {name!r} value contains a forbidden character: {value!r}")
+        raise InvalidRequest(
+            f"header {name!r} value contains a forbidden character: {shown_value(name, value)}"
+        )
     return Field(name.encode("ascii"), raw, name.lower())
 
 
@@ -75,7 +93,10 @@ def encode_fields(headers: HeadersInput | None) -> list[Field]:
                 raise TypeError
             name, value = pair
         except (TypeError, ValueError):
-            raise InvalidRequest(f"headers must be (name, value) pairs, got {pair!r}") from None
+            what = f"a {type(pair).__name__}"  # not the pair itself: it may hold a secret
+            if isinstance(pair, tuple | list):
+                what += f" of {len(pair)} items"
+            raise InvalidRequest(f"headers must be (name, value) pairs, got {what}") from None
         fields.append(encode_field(name, value))
     return fields
 

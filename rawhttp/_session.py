@@ -37,16 +37,10 @@ from ._http11 import (
     send_streamed,
     wait_for_continue,
 )
+from ._parse import BodyKind, keep_alive
 from ._pool import Pool
 from ._proxy import Proxy, bypass_proxy, env_no_proxy, env_proxy, parse_proxy
-from ._redirects import (
-    CONTENT_HEADERS,
-    CREDENTIAL_HEADERS,
-    REDIRECT_STATUSES,
-    keeps_credentials,
-    redirect_method,
-    resolve_location,
-)
+from ._redirects import CONTENT_HEADERS, CREDENTIAL_HEADERS, next_hop
 from ._response import InformationalResponse, Response
 from ._serialize import Field, encode_field, encode_fields, request_head
 from ._timings import Timings
@@ -368,35 +362,37 @@ class Session:
             response = await self._exchange(
                 method, target, fields, body, clock, t, trace or self.trace, on_head, expect
             )
-            if not follow or response.status not in REDIRECT_STATUSES:
+            if not follow:
                 break
-            location = response.headers.get("location")
-            if location is None:
+            try:
+                hop = next_hop(target, method, response.status, response.headers.get("location"))
+            except BaseException:  # an invalid Location: the 3xx is not returned
+                await response.aclose()
+                raise
+            if hop is None:
                 break
             await _drain(response)
             if len(history) >= self.max_redirects:
                 raise TooManyRedirects(
-                    f"more than {self.max_redirects} redirects (last to {location!r})"
+                    f"more than {self.max_redirects} redirects (last to {str(hop.url)!r})"
                 )
             history.append(response)
-            new_target = resolve_location(target, location)
-            new_method = redirect_method(response.status, method)
-            if new_method != method and new_method == "GET":
+            if hop.drop_body:
                 body = None
                 own = [f for f in own if f.key not in CONTENT_HEADERS]
             elif body is not None and not body.replayable:
                 raise InvalidRequest(
-                    f"cannot follow the {response.status} redirect to {str(new_target)!r}: "
+                    f"cannot follow the {response.status} redirect to {str(hop.url)!r}: "
                     "the request body was a stream and cannot be sent again"
                 )
-            if new_target.origin != target.origin:  # a caller's Host named the old server
+            if not hop.same_origin:  # a caller's Host named the old server
                 own = [f for f in own if f.key != "host"]
                 defaults = [f for f in defaults if f.key != "host"]
-            if not keeps_credentials(target, new_target):
+            if not hop.keep_credentials:
                 own = [f for f in own if f.key not in CREDENTIAL_HEADERS]
                 defaults = [f for f in defaults if f.key not in CREDENTIAL_HEADERS]
                 credentials = None
-            method, target = new_method, new_target
+            method, target = hop.method, hop.url
         response.history = history
         if read:
             await response.read()
@@ -743,24 +739,39 @@ def _basic(auth: tuple[str, str]) -> Field:
 
 async def _drain(response: Response) -> None:
     """Read and discard (undecoded) the body of a redirect so its connection can be
-    reused; a body larger than DRAIN_LIMIT closes the connection instead."""
+    reused.  A body that cannot leave the connection reusable (the server closes it,
+    or frames the body by closing) is not read at all, and a body larger than
+    DRAIN_LIMIT closes the connection instead: the client does not want it.
+
+    A timeout while draining is raised as it is (it is the request's own read or
+    total timeout); any other failure of an unwanted body only closes the connection."""
     body = response._body
     kept: list[bytes] = []
     total = 0
     try:
-        if body is not None:
+        if body is not None and not body.done and _reusable(response):
             while total <= DRAIN_LIMIT:
                 piece = await body.read_chunk()
                 if not piece:
                     break
                 total += len(piece)
                 kept.append(piece)
+    except TimeoutError:  # rawhttp's timeouts are builtin TimeoutErrors too
+        raise
     except Error:
         pass
     finally:
         await response.aclose()
     if response._content is None:
         response._content = b"".join(kept)
+
+
+def _reusable(response: Response) -> bool:
+    """Whether the response lets its connection be reused once its body is read."""
+    body = response._body
+    if body is None or body.kind is BodyKind.CLOSE:
+        return False
+    return keep_alive(response.http_version, response.headers)
 
 
 def _with_expect(

@@ -4,7 +4,9 @@ Only absolute ``http://`` and ``https://`` URLs are accepted.  Control
 characters anywhere are refused; other characters that may not appear raw in
 a request target (space, quotes, non-ASCII, ...) are percent-encoded as UTF-8.
 Existing ``%XX`` escapes are kept as they are; a ``%`` not followed by two hex
-digits is encoded as ``%25``.  The fragment is never sent.
+digits is encoded as ``%25``.  Dot segments (``/a/../b``) are removed from the
+path (RFC 3986 section 5.2.4).  The fragment is never sent.  Error messages show
+a URL with its userinfo replaced by ``***`` (:func:`redact`): never a password.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from typing import NamedTuple
 
 from ._exceptions import InvalidURL
 
-__all__ = ["URL", "parse_url"]
+__all__ = ["URL", "parse_url", "redact", "remove_dot_segments"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
+_SCHEME_COLON = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 # C0 controls, DEL: never allowed anywhere in a URL we send.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # port = *DIGIT (RFC 3986); we also bound it to 1..65535 below.
@@ -69,20 +72,78 @@ class URL(NamedTuple):
     def __str__(self) -> str:
         return f"{self.scheme}://{self.host_header}{self.target}"
 
+    def with_userinfo(self) -> str:
+        """``str(url)`` with the user name and password put back (percent-encoded):
+        the URL to hand to a request that must carry the same credentials."""
+        if self.username is None:
+            return str(self)
+        from urllib.parse import quote
+
+        userinfo = quote(self.username, safe="")
+        if self.password is not None:
+            userinfo += ":" + quote(self.password, safe="")
+        return f"{self.scheme}://{userinfo}@{self.host_header}{self.target}"
+
+
+def redact(url: str) -> str:
+    """``url`` for messages: the userinfo of its authority (``user:password@``)
+    replaced by ``***@``.  Works on any text, valid URL or not."""
+    if not isinstance(url, str):
+        return url
+    start = url.find("//")
+    if start != -1:
+        start += 2
+    else:  # no authority marker: keep a leading "scheme:", hide what precedes an "@"
+        m = _SCHEME_COLON.match(url)
+        start = m.end() if m else 0
+    end = len(url)
+    for sep in "/?#":
+        i = url.find(sep, start)
+        if i != -1 and i < end:
+            end = i
+    at = url.rfind("@", start, end)
+    if at == -1:
+        return url
+    return f"{url[:start]}***{url[at:]}"
+
+
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4: resolve ``.`` and ``..`` segments of an absolute path
+    (``/a/b/../c/./d`` -> ``/a/c/d``; ``..`` never climbs above the root).  Only
+    literal dots count: ``%2E`` is data, as in curl."""
+    if "." not in path:
+        return path
+    segments = path.split("/")
+    out: list[str] = []
+    for segment in segments[1:-1]:
+        if segment == "..":
+            if out:
+                out.pop()
+        elif segment != ".":
+            out.append(segment)
+    last = segments[-1] if len(segments) > 1 else ""
+    if last in (".", ".."):
+        if last == ".." and out:
+            out.pop()
+        last = ""  # a final dot segment leaves the path ending in "/"
+    out.append(last)
+    return "/" + "/".join(out)
+
 
 @functools.lru_cache(maxsize=256)
 def parse_url(url: str) -> URL:
     """Parse an absolute http or https URL, or raise InvalidURL saying what is wrong."""
     if not isinstance(url, str):
         raise InvalidURL(f"URL must be a str, not {type(url).__name__}")
+    shown = redact(url)  # what messages show: never the userinfo
     if _CONTROL.search(url):
-        raise InvalidURL(f"URL contains a control character: {url!r}")
+        raise InvalidURL(f"URL contains a control character: {shown!r}")
     m = _SCHEME.match(url)
     if m is None:
-        raise InvalidURL(f"URL must start with http:// or https://: {url!r}")
+        raise InvalidURL(f"URL must start with http:// or https://: {shown!r}")
     scheme = m.group(1).lower()
     if scheme not in DEFAULT_PORTS:
-        raise InvalidURL(f"unsupported URL scheme {scheme!r} in {url!r}")
+        raise InvalidURL(f"unsupported URL scheme {scheme!r} in {shown!r}")
     rest = url[m.end() :]
     end = len(rest)
     for sep in "/?#":
@@ -102,19 +163,24 @@ def parse_url(url: str) -> URL:
         try:
             username = unquote(user, errors="strict") if user or colon else None
             password = unquote(pw, errors="strict") if colon else None
-        except UnicodeDecodeError:
-            raise InvalidURL(f"userinfo is not valid percent-encoded UTF-8: {url!r}") from None
-    host, port = _split_host_port(authority, scheme, url)
+            decoded = True
+        except UnicodeDecodeError:  # raised outside: its context would hold the password
+            decoded = False
+        if not decoded:
+            raise InvalidURL(f"userinfo is not valid percent-encoded UTF-8: {shown!r}")
+    host, port = _split_host_port(authority, scheme, shown)
 
-    target = _encode(path or "/", _PATH_SAFE)
+    target = _encode(remove_dot_segments(path) if path else "/", _PATH_SAFE)
     if question:
         target += "?" + _encode(query, _QUERY_SAFE)
     if not target.startswith("/"):
-        raise InvalidURL(f"invalid path in URL: {url!r}")
+        raise InvalidURL(f"invalid path in URL: {shown!r}")
     return URL(scheme, host, port, target, username, password)
 
 
 def _split_host_port(authority: str, scheme: str, url: str) -> tuple[str, int]:
+    """Host and port of an authority without userinfo; ``url`` (already redacted) is
+    only for messages."""
     if authority.startswith("["):
         close = authority.find("]")
         if close == -1:
@@ -123,9 +189,13 @@ def _split_host_port(authority: str, scheme: str, url: str) -> tuple[str, int]:
         import ipaddress  # only IPv6 literals need it
 
         try:
-            host = str(ipaddress.IPv6Address(literal))
+            address = ipaddress.IPv6Address(literal)
         except ValueError:
             raise InvalidURL(f"invalid IPv6 address {literal!r} in URL: {url!r}") from None
+        mapped = address.ipv4_mapped
+        # RFC 5952 section 5: an IPv4-mapped address is written with its IPv4 part in
+        # dotted form; Python 3.13 does so, 3.11 and 3.12 write hex groups.  Same on all.
+        host = str(address) if mapped is None else f"::ffff:{mapped}"
         if "%" in literal:
             raise InvalidURL(f"IPv6 zone identifiers are not supported: {url!r}")
         if after and not after.startswith(":"):

@@ -197,11 +197,14 @@ async def test_buffered_bytes_are_taken_without_stream_calls(framing: Framing, w
 
 MALFORMED = {
     "bad size": b"zz\r\nhello\r\n0\r\n\r\n",
-    "bare LF size": b"5\nhello\r\n0\r\n\r\n",
+    "lone CR size": b"5\rhello\r\n0\r\n\r\n",
     "plus sign": b"+5\r\nhello\r\n0\r\n\r\n",
     "data too long": b"3\r\nhello\r\n0\r\n\r\n",
-    "bare LF after data": b"5\r\nhello\n0\r\n\r\n",
+    "lone CR after data": b"5\r\nhello\r0\r\n\r\n",
+    "CR CR LF after data": b"5\r\nhello\r\r\n0\r\n\r\n",
     "wrong CRLF": b"5\r\nhelloXY0\r\n\r\n",
+    "lone CR last chunk": b"0\r\r\n",
+    "bad extension": b"5;\r\nhello\r\n0\r\n\r\n",
     "bad trailer": b"0\r\nBad Trailer: y\r\n\r\n",
     "size line too long": b"5;" + b"x" * 5000 + b"\r\nhello\r\n0\r\n\r\n",
 }

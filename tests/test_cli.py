@@ -1155,3 +1155,52 @@ def test_start_up_time(small_body_server: str) -> None:
         f"ratio {ratio:.2f} (wall ratio {wall_ratio:.2f})"
     )
     assert ratio <= 1.5
+
+
+# -- redirects and URLs as curl's own test suite drives them (issue 11) ----------------
+
+
+async def test_location_credentials_are_used_with_location_option(raw_server: MakeServer) -> None:
+    """A Location that carries user:password (same origin) sends them, as curl does;
+    before, the command rebuilt the URL without them."""
+    server = await raw_server(routes({}))
+    moved = response(
+        b"", f"Location: http://user2:pw%3A2@127.0.0.1:{server.port}/next", status="302 Found"
+    )
+    server.handler = routes({"/start": moved, "/next": response(b"in")})
+    run = await cli("-L", server.url("/start"))
+    assert (run.code, run.out) == (0, b"in")
+    assert field_values(server.requests[0], "authorization") == []
+    token = base64.b64encode(b"user2:pw:2").decode()
+    assert field_values(server.requests[1], "authorization") == [f"Basic {token}"]
+
+    # the URL's own credentials stay on a relative redirect (same origin), as curl's
+    server.handler = routes({"/a": response(b"", "Location: /b", status="301 Moved"), "/b": FINAL})
+    url = f"http://me:secret@127.0.0.1:{server.port}/a"
+    before = len(server.requests)
+    run = await cli("-L", "-w", "%{url_effective}", url)
+    assert run.code == 0
+    assert run.out.endswith(server.url("/b").encode())
+    token = base64.b64encode(b"me:secret").decode()
+    assert [field_values(r, "authorization") for r in server.requests[before:]] == [
+        [f"Basic {token}"],
+        [f"Basic {token}"],
+    ]
+
+
+async def test_empty_location_ends_the_chain(raw_server: MakeServer) -> None:
+    server = await raw_server(routes({"/e": response(b"here", "Location: ", status="302 Found")}))
+    run = await cli("-L", "-w", "%{http_code} %{num_redirects}", server.url("/e"))
+    assert (run.code, run.out) == (0, b"here302 0")
+    assert len(server.requests) == 1
+
+
+async def test_dot_segments_and_utf8_location_on_the_command_line(raw_server: MakeServer) -> None:
+    utf8 = b"HTTP/1.1 302 Found\r\nLocation: ../\xd8\xa2\r\nContent-Length: 0\r\n\r\n"
+    server = await raw_server(routes({"/gimme": utf8, "/%D8%A2": response(b"done")}))
+    run = await cli("-L", server.url("/please/../gimme"))
+    assert (run.code, run.out) == (0, b"done")
+    assert [r.split(b"\r\n")[0] for r in server.requests] == [
+        b"GET /gimme HTTP/1.1",
+        b"GET /%D8%A2 HTTP/1.1",
+    ]

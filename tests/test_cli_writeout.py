@@ -697,3 +697,12 @@ async def test_https_through_a_tunnel(raw_server: MakeServer, tmp_path: pathlib.
     assert 0 < connect < appconnect <= starttransfer <= total
     assert request_lines(proxy) == [b"CONNECT 127.0.0.1:%d HTTP/1.1" % origin.port]
     assert origin.requests[0].startswith(b"GET /secret HTTP/1.1\r\n")
+
+
+async def test_num_headers_and_size_header_of_a_bare_lf_head(raw_server: MakeServer) -> None:
+    """A head whose lines end in a bare LF (RFC 9112 section 2.2) counts its header
+    lines the same; it counted -2 before, looking for CRLF."""
+    head = b"HTTP/1.1 200 OK\nContent-Type: text/plain\nX-A: b\nContent-Length: 2\n\n"
+    server = await raw_server(answer(head + b"hi"))
+    run = await cli("-w", "\\n%{num_headers} %{size_header}", server.url())
+    assert (run.code, run.out) == (0, b"hi\n3 %d" % len(head))

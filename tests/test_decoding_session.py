@@ -5,7 +5,9 @@ bomb streamed in constant memory."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
+import os
 import pathlib
 import random
 import subprocess
@@ -16,10 +18,14 @@ from collections.abc import Awaitable, Callable
 
 import brotli
 import pytest
-from backports import zstd
 from conftest import RawConnection, RawServer, head_fields, read_message
 
 import rawhttp
+
+try:
+    from compression import zstd  # Python 3.14+
+except ImportError:
+    from backports import zstd
 
 MakeServer = Callable[..., Awaitable[RawServer]]
 QUICK = rawhttp.Timeout(5.0)
@@ -441,6 +447,8 @@ def test_gzip_bomb_streams_in_constant_memory(
     script.write_text(BOMB_SCRIPT)
     proc = subprocess.run(
         [sys.executable, "-W", "error", str(script), str(bomb_path)],
+        # the rawhttp under test, not whichever one the interpreter would find
+        env={**os.environ, "PYTHONPATH": str(pathlib.Path(rawhttp.__file__).parent.parent)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -453,3 +461,99 @@ def test_gzip_bomb_streams_in_constant_memory(
     assert int(chunks) >= BOMB_SIZE // (64 * 1024)
     assert int(growth) < 64 * 1024 * 1024, f"peak RSS grew by {int(growth) / 2**20:.1f} MiB"
     print(f"512 MiB gzip bomb: {elapsed} s, peak RSS growth {int(growth) / 2**20:.2f} MiB")
+
+
+# -- input cut anywhere: zstd frames and raw deflate in pieces ------------------------
+
+SMALL = b"a small body, decoded in pieces of one byte. " * 20
+
+
+def chunked_at(body: bytes, cuts: list[int], coding: str) -> bytes:
+    """A chunked response whose chunks end exactly at ``cuts`` (so pieces end there)."""
+    bounds = [0, *cuts, len(body)]
+    chunks = [body[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+    return (
+        (
+            f"HTTP/1.1 200 OK\r\nContent-Encoding: {coding}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ).encode()
+        + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks)
+        + b"0\r\n\r\n"
+    )
+
+
+def zstd_frames(*parts: bytes) -> tuple[bytes, list[int]]:
+    """The frames of ``parts`` one after another, and where each frame ends."""
+    frames = [zstd.compress(p) for p in parts]
+    ends = [sum(map(len, frames[: i + 1])) for i in range(len(frames))]
+    return b"".join(frames), ends
+
+
+async def test_zstd_frames_arriving_in_separate_pieces(serve: tuple[Serve, RawServer]) -> None:
+    # The second frame in a later piece raised the builtin EOFError from iter_bytes().
+    handler, server = serve
+    third = len(DATA) // 3
+    three, ends = zstd_frames(DATA[:third], DATA[third : 2 * third], DATA[2 * third :])
+    cases = {
+        "/at-first-end": ends[:1],
+        "/at-both-ends": ends[:2],
+        "/after-first-end": [ends[0] + 1],
+        "/before-and-at-end": [ends[0] - 1, ends[0]],
+    }
+    for path, cuts in cases.items():
+        handler.routes[path] = chunked_at(three, cuts, "zstd")
+    with_empty, empty_ends = zstd_frames(b"", DATA[:third], b"", DATA[third:], b"")
+    handler.routes["/empty-frames"] = chunked_at(with_empty, empty_ends, "zstd")
+    async with rawhttp.Session(timeout=QUICK) as s:
+        for path in [*cases, "/empty-frames"]:
+            assert (await s.get(server.url(path))).content == DATA, path
+            for size in (1000, 65536):
+                chunks = await stream_chunks(s, server.url(path), chunk_size=size)
+                assert b"".join(chunks) == DATA, (path, size)
+        assert_clean(s)
+    assert server.connections == 1
+
+
+async def test_zstd_frames_one_byte_at_a_time_under_gzip(serve: tuple[Serve, RawServer]) -> None:
+    handler, server = serve
+    frames, _ = zstd_frames(SMALL[:100], SMALL[100:], b"")
+    handler.routes["/zstd"] = response(frames, "zstd")
+    handler.routes["/zstd-gzip"] = chunked_at(gzip.compress(frames), [1, 2], "zstd, gzip")
+    async with rawhttp.Session(timeout=QUICK) as s:
+        for path in ("/zstd", "/zstd-gzip"):
+            chunks = await stream_chunks(s, server.url(path), chunk_size=1)
+            assert b"".join(chunks) == SMALL, path
+            assert (await s.get(server.url(path))).content == SMALL, path
+
+
+async def test_raw_deflate_with_a_short_first_piece(serve: tuple[Serve, RawServer]) -> None:
+    # A 1-byte first piece made raw deflate be refused ("invalid deflate data").
+    handler, server = serve
+    raw, wrapped = raw_deflate(SMALL), zlib.compress(SMALL)
+    handler.routes["/raw"] = response(raw, "deflate")
+    handler.routes["/raw-1-byte-chunk"] = chunked_at(raw, [1, 2], "deflate")
+    handler.routes["/zlib-1-byte-chunk"] = chunked_at(wrapped, [1], "deflate")
+    handler.routes["/raw-under-gzip"] = response(gzip.compress(raw), "deflate, gzip")
+    handler.routes["/raw-under-raw"] = chunked_at(raw_deflate(raw), [1], "deflate, deflate")
+    async with rawhttp.Session(timeout=QUICK) as s:
+        for path in list(handler.routes):
+            assert (await s.get(server.url(path))).content == SMALL, path
+            for size in (1, 2, 3, 65536):
+                chunks = await stream_chunks(s, server.url(path), chunk_size=size)
+                assert b"".join(chunks) == SMALL, (path, size)
+                assert max(map(len, chunks)) <= size
+        assert_clean(s)
+    assert server.connections == 1
+
+
+async def test_br_data_after_its_end_in_a_later_piece(serve: tuple[Serve, RawServer]) -> None:
+    handler, server = serve
+    body = brotli.compress(SMALL)
+    handler.routes["/"] = chunked_at(body + b"junk", [len(body)], "br")
+    async with rawhttp.Session(timeout=QUICK) as s:
+        with pytest.raises(rawhttp.DecodingError, match="after the end of the br stream"):
+            await s.get(server.url())
+        async with s.stream("GET", server.url()) as r:
+            with pytest.raises(rawhttp.DecodingError, match="after the end"):
+                async for _ in r.iter_bytes(7):
+                    pass
+        assert_clean(s)

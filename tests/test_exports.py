@@ -48,8 +48,14 @@ def test_every_public_class_is_exported() -> None:
 EXCEPTIONS = [
     name
     for name in rawhttp.__all__
-    if isinstance(getattr(rawhttp, name), type) and issubclass(getattr(rawhttp, name), Exception)
+    if isinstance(getattr(rawhttp, name), type)
+    and issubclass(getattr(rawhttp, name), Exception)
+    and not issubclass(getattr(rawhttp, name), Warning)  # warnings: see the next test
 ]
+
+
+def test_warnings_are_user_warnings() -> None:
+    assert issubclass(rawhttp.TruncatedRecording, UserWarning)
 
 
 @pytest.mark.parametrize("name", EXCEPTIONS)
@@ -106,6 +112,7 @@ def test_non_transport_errors() -> None:
         rawhttp.TooManyRedirects,
         rawhttp.DecodingError,
         rawhttp.ResponseNotRead,
+        rawhttp.BodyTooLarge,
     ):
         assert issubclass(cls, rawhttp.Error)
         assert not issubclass(cls, rawhttp.TransportError)
@@ -178,6 +185,15 @@ def test_limits_defaults_and_validation() -> None:
     assert rawhttp.Limits(max_headers=5).max_headers == 5
     with pytest.raises(ValueError, match="max_headers"):
         rawhttp.Limits(max_headers=-1)
+    assert limits.max_body_size == 256 * 1024 * 1024
+    assert rawhttp.Limits(max_body_size=None).max_body_size is None
+    assert limits._replace(max_body_size=10).max_body_size == 10
+
+
+def test_body_too_large_carries_the_limit_and_the_size() -> None:
+    err = rawhttp.BodyTooLarge("too large", limit=100, size=101)
+    assert (err.limit, err.size, str(err)) == (100, 101, "too large")
+    assert "BodyTooLarge" in rawhttp.__all__
 
 
 def test_py_typed_exists() -> None:

@@ -3,13 +3,16 @@
 (a) requests rawhttp serializes parse in an h11 server to the same method, target,
     headers and body;
 (b) responses an h11 server produces parse in rawhttp to the same status, reason,
-    headers, body and trailers, however the bytes are split, without reading past them;
+    headers, body and trailers, however the bytes are split, without reading past them,
+    also with bare LF line endings (h11 accepts them in heads and trailers: the same
+    bytes must parse the same in both; rawhttp also in chunk lines);
 (c) arbitrary bytes give either a parsed response or ProtocolError: nothing else, no hang.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -233,23 +236,32 @@ def exchanges(draw: st.DrawFn) -> Exchange:
     )
 
 
-def h11_serve(exchange: Exchange) -> bytes:
+def h11_serve_parts(exchange: Exchange) -> list[tuple[str, bytes]]:
+    """What an h11 server sends, event by event: ("head", a status line and its
+    header section), ("data", a piece of the body as framed: with chunked, its size
+    line, data and CRLF) and ("end", the end of the body: with chunked, the last
+    chunk and the trailer section; else empty)."""
     server = h11.Connection(h11.SERVER)
     server.receive_data(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
     assert isinstance(server.next_event(), h11.Request)
     assert isinstance(server.next_event(), h11.EndOfMessage)
-    out = b""
+    parts = []
     for status, fields in exchange.interim:
-        out += server.send(h11.InformationalResponse(status_code=status, headers=fields))
-    out += server.send(
-        h11.Response(
-            status_code=exchange.status, reason=exchange.reason, headers=exchange.all_fields
+        parts.append(
+            ("head", server.send(h11.InformationalResponse(status_code=status, headers=fields)))
         )
+    response = h11.Response(
+        status_code=exchange.status, reason=exchange.reason, headers=exchange.all_fields
     )
+    parts.append(("head", server.send(response)))
     for piece in exchange.pieces:
-        out += server.send(h11.Data(data=piece))
-    out += server.send(h11.EndOfMessage(headers=exchange.trailers))
-    return out
+        parts.append(("data", server.send(h11.Data(data=piece))))
+    parts.append(("end", server.send(h11.EndOfMessage(headers=exchange.trailers))))
+    return [(kind, data or b"") for kind, data in parts]
+
+
+def h11_serve(exchange: Exchange) -> bytes:
+    return b"".join(data for _, data in h11_serve_parts(exchange))
 
 
 def h11_read_response(data: bytes) -> tuple[h11.Response, bytes, h11.EndOfMessage]:
@@ -299,6 +311,78 @@ def test_rawhttp_parses_what_h11_sends(exchange: Exchange, data: st.DataObject) 
         assert got.rest == NEXT
 
 
+def lf_variant(
+    parts: list[tuple[str, bytes]], chunked: bool, bare: list[bool], in_chunks: bool
+) -> tuple[bytes, int]:
+    """The wire with its line endings made bare LFs or left CRLF, one by one as
+    ``bare`` says (cycled): in heads and trailer sections (where h11 accepts bare LFs);
+    with ``in_chunks`` also in chunk-size lines and after chunk data (which h11
+    refuses).  Returns the wire and how many bytes its heads take."""
+    flags = itertools.cycle(bare)
+
+    def ending() -> bytes:
+        return b"\n" if next(flags) else b"\r\n"
+
+    def lines(text: bytes) -> bytes:
+        first, *rest = text.split(b"\r\n")
+        return first + b"".join(ending() + line for line in rest)
+
+    out = []
+    heads = 0
+    for kind, data in parts:
+        if kind == "head":  # no CR or LF inside a field value or the reason
+            out.append(lines(data))
+            heads += len(out[-1])
+        elif kind == "data" and chunked and in_chunks and data:
+            size_line, _, rest = data.partition(b"\r\n")
+            out.append(size_line + ending() + rest[:-2] + ending())
+        elif kind == "end" and chunked:
+            last, _, trailers = data.partition(b"\r\n")
+            out.append(last + (ending() if in_chunks else b"\r\n") + lines(trailers))
+        else:
+            out.append(data)
+    return b"".join(out), heads
+
+
+@FAST
+@given(
+    exchange=exchanges(),
+    bare=st.lists(st.booleans(), min_size=1, max_size=12),
+    in_chunks=st.booleans(),
+    data=st.data(),
+)
+def test_rawhttp_parses_bare_lf_line_endings_as_h11_does(
+    exchange: Exchange, bare: list[bool], in_chunks: bool, data: st.DataObject
+) -> None:
+    """LF or CRLF, chosen line by line: the same response as with CRLF everywhere, and
+    (where h11 accepts bare LFs: heads and trailers) the same as h11 parses it."""
+    parts = h11_serve_parts(exchange)
+    wire, heads = lf_variant(parts, exchange.chunked, bare, in_chunks)
+    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=12), label="cuts")
+
+    reference, reference_body, reference_end = h11_read_response(h11_serve(exchange))
+    if not (in_chunks and exchange.chunked):  # h11 reads these bytes too, the same way
+        again, again_body, again_end = h11_read_response(wire)
+        assert (again.status_code, again.reason) == (reference.status_code, reference.reason)
+        assert list(again.headers) == list(reference.headers)
+        assert (again_body, list(again_end.headers)) == (reference_body, list(reference_end.headers))
+    for segments in ([wire + NEXT], [*split(wire, cuts), NEXT]):
+        got = asyncio.run(rawhttp_parse(segments))
+        assert got.head.status == reference.status_code
+        assert got.head.reason.encode("latin-1") == reference.reason
+        assert got.head.headers.items() == latin1(exchange.all_fields)
+        assert [(n.lower().encode(), v.encode("latin-1")) for n, v in got.head.headers.items()] == [
+            *reference.headers
+        ]
+        assert got.body == reference_body == exchange.body
+        assert got.trailers.items() == latin1(exchange.trailers)
+        assert [(n.lower().encode(), v.encode("latin-1")) for n, v in got.trailers.items()] == [
+            *reference_end.headers
+        ]
+        assert got.head.size == heads  # the bytes received, however the lines end
+        assert got.rest == NEXT
+
+
 @FAST
 @given(exchange=exchanges(), cuts=st.lists(st.integers(0, 10_000), max_size=8))
 def test_rawhttp_head_request_reads_no_body(exchange: Exchange, cuts: list[int]) -> None:
@@ -326,6 +410,9 @@ STATUS_LINES = [
     b"HTTP/1.1 101 Switching Protocols\r\n",
     b"HTTP/1.1 204\r\n",
     b"HTTP/1.1 304 Not Modified\r\n",
+    b"HTTP/1.1 200 OK\n",
+    b"HTTP/1.1 100 Continue\n\nHTTP/1.1 200 OK\n",
+    b"HTTP/1.1 200 OK\r",
 ]
 HEADER_LINES = [  # Hypothesis favours early entries: the most useful come first
     b"Transfer-Encoding: chunked\r\n",
@@ -338,6 +425,12 @@ HEADER_LINES = [  # Hypothesis favours early entries: the most useful come first
     b"Connection: keep-alive\r\n",
     b"\r\n",
     b" folded\r\n",
+    b"Transfer-Encoding: chunked\n",
+    b"Content-Length: 5\n",
+    b"X: y\n",
+    b"\n",
+    b"X: y\r",
+    b" folded\n",
 ]
 BODY_PIECES = [
     b"5\r\nhello\r\n",
@@ -349,6 +442,15 @@ BODY_PIECES = [
     b"ffffffffffffffff\r\n",
     b" folded\r\n",
     b"hello",
+    b"5\nhello\n",
+    b"0\n\n",
+    b"0\n",
+    b"X: y\n",
+    b"\n",
+    b"\r",
+    b'3;a="q\\"" ; b = c\r\nabc\r\n',
+    b'3;a="\r\nabc\r\n',
+    b"3;\nabc\n",
 ]
 
 

@@ -53,6 +53,26 @@ async def both(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[object, ob
         b" leading: ws\r\n\r\n" + AFTER,
         b"A: 1\r\nB: 2\r\n",  # cut before the empty line
         b"A: 1\r\n\n\r\n" + AFTER,
+        # bare LF line endings, and the empty line as a bare LF
+        b"\n" + AFTER,
+        b"\n\r\n" + AFTER,
+        b"A: 1\n\n" + AFTER,
+        b"A: 1\nB: 2\n\n" + AFTER,
+        b"A: 1\r\nB: 2\n\n" + AFTER,
+        b"A: 1\nB: 2\r\n\n" + AFTER,
+        b"A: 1\n\nB: 2\r\n\r\n" + AFTER,  # the first empty line ends the section
+        b"A: 1\n\r\nB: 2\n\n" + AFTER,
+        b"X-Fold: a\n  b\n\n" + AFTER,
+        b"A: 1\nB: 2\n",  # cut before the empty line
+        b"A: 1\n\r",  # cut inside the empty line
+        b"A: 1\r\n\r",
+        # a lone CR stays an error wherever it is
+        b"\r" + AFTER,
+        b"\rA: 1\n\n" + AFTER,
+        b"A: 1\r\r\n\r\n" + AFTER,
+        b"A: 1\n\r\r\n" + AFTER,
+        b"A: 1\n\r\n\r\n" + AFTER,
+        b"A: 1\rB: 2\n\n" + AFTER,
     ],
 )
 async def test_fast_and_line_paths_agree(data: bytes) -> None:
@@ -60,12 +80,22 @@ async def test_fast_and_line_paths_agree(data: bytes) -> None:
     assert fast == slow
 
 
-async def test_fast_path_is_taken_for_a_whole_section() -> None:
+@pytest.mark.parametrize(
+    ("section", "lines"),
+    [
+        (b"A: 1\r\nB: 2\r\n\r\n", [b"A: 1\r\n", b"B: 2\r\n"]),
+        (b"A: 1\nB: 2\n\n", [b"A: 1\n", b"B: 2\n"]),
+        (b"A: 1\nB: 2\r\n\n", [b"A: 1\n", b"B: 2\r\n"]),
+        (b"A: 1\r\nB: 2\n\r\n", [b"A: 1\r\n", b"B: 2\n"]),
+        (b"\r\n", []),
+        (b"\n", []),
+    ],
+)
+async def test_fast_path_is_taken_for_a_whole_section(section: bytes, lines: list[bytes]) -> None:
     reader = asyncio.StreamReader()
-    reader.feed_data(b"A: 1\r\nB: 2\r\n\r\nrest")
-    lines = _buffered_section(reader, Limits())
-    assert lines == [b"A: 1\r\n", b"B: 2\r\n"]
-    assert await reader.read(4) == b"rest"
+    reader.feed_data(section + b"rest\n\nmore\r\n\r\n")
+    assert _buffered_section(reader, Limits()) == (lines, len(section))
+    assert await reader.read(100) == b"rest\n\nmore\r\n\r\n"
 
 
 async def test_fast_path_declines_a_partial_section_and_consumes_nothing() -> None:
@@ -75,39 +105,49 @@ async def test_fast_path_declines_a_partial_section_and_consumes_nothing() -> No
     assert await reader.read(100) == b"A: 1\r\nB: 2\r\n"
 
 
+@pytest.mark.parametrize("ending", [b"\r\n", b"\n"])
 @pytest.mark.parametrize(
     "limits",
     [
+        Limits(max_header_bytes=13),
+        Limits(max_header_bytes=14),
         Limits(max_header_bytes=15),
         Limits(max_header_bytes=16),
         Limits(max_header_bytes=17),
+        Limits(max_header_line=6),
         Limits(max_header_line=7),
         Limits(max_header_line=8),
         Limits(max_headers=1),
         Limits(max_headers=2),
     ],
 )
-async def test_limits_at_their_edges_agree(limits: Limits) -> None:
-    # Two lines of 8 bytes each: 16 bytes of header lines.
-    fast, slow = await both(b"A: 123\r\nB: 456\r\n\r\n" + AFTER, limits)
+async def test_limits_at_their_edges_agree(limits: Limits, ending: bytes) -> None:
+    # Two lines of 8 bytes each (7 with LF endings): 16 (14) bytes of header lines.
+    fast, slow = await both(b"A: 123" + ending + b"B: 456" + ending + ending + AFTER, limits)
     assert fast == slow
 
 
+ENDING = st.sampled_from([b"\r\n", b"\n", b"\r"])
 LINE = st.one_of(
     st.builds(
-        lambda name, value: name + b": " + value + b"\r\n",
+        lambda name, value, ending: name + b": " + value + ending,
         st.sampled_from([b"A", b"Content-Type", b"x-y", b"Bad Name", b""]),
         st.binary(max_size=12),
+        ENDING,
     ),
-    st.binary(max_size=16).map(lambda b: b + b"\r\n"),
+    st.builds(lambda raw, ending: raw + ending, st.binary(max_size=16), ENDING),
     st.binary(max_size=16),
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(LINE, max_size=6), st.booleans(), st.integers(min_value=1, max_value=80))
-def test_random_sections_agree(lines: list[bytes], end: bool, max_bytes: int) -> None:
-    data = b"".join(lines) + (b"\r\n" + AFTER if end else b"")
+@given(
+    st.lists(LINE, max_size=6),
+    st.sampled_from([b"\r\n", b"\n", b""]),
+    st.integers(min_value=1, max_value=80),
+)
+def test_random_sections_agree(lines: list[bytes], end: bytes, max_bytes: int) -> None:
+    data = b"".join(lines) + (end + AFTER if end else b"")
     limits = Limits(max_header_bytes=max_bytes, max_header_line=max(1, max_bytes // 2))
     fast, slow = asyncio.run(both(data, limits))
     assert fast == slow

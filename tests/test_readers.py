@@ -228,12 +228,16 @@ TRUNCATED = {
     "chunked half CRLF": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r",
     "chunked wrong CRLF": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n",
     "chunked too long data": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n",
-    "chunked bare LF after data": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
+    # A bare LF ends a line (test_bare_lf.py), a lone CR does not.
+    "chunked lone CR after data": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r0\r\n\r\n",
+    "chunked CR CR LF after data": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\r\n0\r\n\r\n",
     "chunked no last chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
     "chunked cut in trailers": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\r\n",
     "chunked no final CRLF": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
     "chunked bad size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
-    "chunked bare LF size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",
+    "chunked lone CR size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\rhello\r\n0\r\n\r\n",
+    "chunked lone CR last chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\r\n",
+    "chunked lone CR trailer end": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r",
     "chunked bad trailer": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Trailer: y\r\n\r\n",
 }
 
@@ -267,9 +271,12 @@ async def test_truncated_head(how: str, case: str) -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        b"HTTP/1.1 200 OK\n\n",
-        b"HTTP/1.1 200 OK\r\nX: y\n\r\n",
-        b"HTTP/1.1 200 OK\r\nX: y\r\n\n",
+        # a bare LF ends a line (test_bare_lf.py), a lone CR does not
+        b"HTTP/1.1 200 OK\r\r\n\r\n",
+        b"HTTP/1.1 200 OK\rX: y\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX: y\r\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX: y\r\n\r\r\n",
+        b"HTTP/1.1 200 OK\nX: y\n\r\r\n",
         b"HTTP/2 200\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n folded-first: x\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nX : y\r\n\r\n",
@@ -408,7 +415,9 @@ async def test_limit_exceeded(case: str, how: str) -> None:
 
 
 def test_limit_cases_cover_every_field() -> None:
-    fields = {case.removeprefix("trailer ") for case in LIMIT_CASES} | {"max_informational"}
+    # max_informational and max_body_size are tested with sessions (test_body_limits.py)
+    tested_elsewhere = {"max_informational", "max_body_size"}
+    fields = {case.removeprefix("trailer ") for case in LIMIT_CASES} | tested_elsewhere
     assert fields == set(Limits._fields)
 
 

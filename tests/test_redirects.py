@@ -468,7 +468,8 @@ async def test_redirect_to_unsupported_or_invalid_url(
     async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
         with pytest.raises(rawhttp.InvalidURL) as info:
             await s.get(server.url("/go"))
-        assert repr(location) in str(info.value)
+        # the Location is named, with any userinfo hidden (mailto:someone@ -> mailto:***@)
+        assert repr(location.replace("someone", "***")) in str(info.value)
         assert_clean(s)
         assert (await s.get(server.url("/ok"))).status == 200
     assert server.connections == 1
@@ -624,12 +625,19 @@ def test_resolve_location(location: str, expected: str) -> None:
     assert str(resolve_location(current, location)) == expected
 
 
-def test_resolve_location_drops_current_userinfo_but_keeps_new() -> None:
+def test_resolve_location_relative_keeps_current_userinfo_absolute_uses_its_own() -> None:
+    # A reference without an authority inherits the base's, userinfo included
+    # (RFC 3986 5.2.2): the same server, the same credentials, as curl does.
     current = parse_url("http://user:pw@h.example/a")
     resolved = resolve_location(current, "/b")
-    assert resolved.username is None
+    assert (resolved.username, resolved.password) == ("user", "pw")
+    assert str(resolved) == "http://h.example/b"
+    resolved = resolve_location(current, "//other.example/c")
+    assert (resolved.username, resolved.password) == (None, None)
     resolved = resolve_location(current, "http://x:y@other.example/")
     assert (resolved.username, resolved.password) == ("x", "y")
+    resolved = resolve_location(current, "http://other.example/")
+    assert resolved.username is None
 
 
 @pytest.mark.parametrize(
@@ -648,3 +656,231 @@ def test_resolve_location_refuses_bad_urls(location: str) -> None:
     current = parse_url("http://h.example/a")
     with pytest.raises(rawhttp.InvalidURL, match="redirect to an invalid or unsupported URL"):
         resolve_location(current, location)
+
+
+# -- what curl's own test suite found (issue 11, points 9-14) ----------------------
+
+
+async def test_location_as_raw_utf8_bytes_is_percent_encoded_once(
+    routed: tuple[Router, RawServer],
+) -> None:
+    """A Location sent as raw UTF-8 bytes (U+0622 is D8 A2) names /%D8%A2, not the
+    double encoding of its bytes read as latin-1 (/%C3%98%C2%A2)."""
+    router, server = routed
+
+    def raw(location: bytes) -> bytes:
+        return b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n"
+
+    router.routes["/utf8"] = raw("/\u0622".encode())  # the bytes D8 A2
+    router.routes["/%D8%A2"] = ok(b"arabic")
+    router.routes["/latin"] = raw(b"/caf\xe9")  # E9 alone: not UTF-8, sent as %E9
+    router.routes["/caf%E9"] = ok(b"latin-1 byte")
+    router.routes["/abs"] = raw(server.url("/\u00d8?q=\u00e9").encode())
+    router.routes["/%C3%98?q=%C3%A9"] = ok(b"absolute")
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        assert (await s.get(server.url("/utf8"))).content == b"arabic"
+        assert (await s.get(server.url("/latin"))).content == b"latin-1 byte"
+        assert (await s.get(server.url("/abs"))).content == b"absolute"
+    assert "/%C3%98%C2%A2" not in router.path
+    assert router.path == ["/utf8", "/%D8%A2", "/latin", "/caf%E9", "/abs", "/%C3%98?q=%C3%A9"]
+
+
+@pytest.mark.parametrize("value", ["", " ", "\t"])
+async def test_empty_location_makes_the_redirect_final(
+    routed: tuple[Router, RawServer], value: str
+) -> None:
+    router, server = routed
+    router.routes["/empty"] = (
+        f"HTTP/1.1 302 Found\r\nLocation:{value}\r\nContent-Length: 4\r\n\r\nbody".encode()
+    )
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        r = await s.get(server.url("/empty"))
+        assert (r.status, r.content, r.history) == (302, b"body", [])
+        assert r.is_redirect is False
+        assert_clean(s)
+    assert router.path == ["/empty"]
+
+
+async def test_dot_segments_removed_from_targets_and_locations(
+    routed: tuple[Router, RawServer],
+) -> None:
+    router, server = routed
+    router.routes["/gimme"] = ok(b"given")
+    router.routes["/a/b/start"] = redirect(302, "../c/./d/../e?x=/../y")
+    router.routes["/a/c/e?x=/../y"] = redirect(302, server.url("/f/../g/."))
+    router.routes["/g/"] = ok(b"dots resolved")
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        assert (await s.get(server.url("/please/../gimme"))).content == b"given"
+        r = await s.get(server.url("/a/b/start"))
+        assert r.content == b"dots resolved"
+        assert r.url == server.url("/g/")
+    # the query is not a path: its dots are left alone
+    assert router.path == ["/gimme", "/a/b/start", "/a/c/e?x=/../y", "/g/"]
+
+
+async def test_timeout_while_draining_a_redirect_body_is_that_timeout(
+    raw_server: MakeServer,
+) -> None:
+    """A redirect body that stalls: the read (or total) timeout that fired is raised,
+    not a ConnectTimeout of the next request that never had a chance."""
+
+    async def handler(conn: RawConnection) -> None:
+        while (await read_message(conn))[0]:
+            await conn.send(
+                b"HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 100\r\n\r\nshort"
+            )
+            await asyncio.sleep(10)
+
+    server = await raw_server(handler)
+    loop = asyncio.get_running_loop()
+    for timeout in (rawhttp.Timeout(5.0, total=0.4), rawhttp.Timeout(5.0, read=0.3)):
+        async with rawhttp.Session(timeout=timeout, follow_redirects=True) as s:
+            start = loop.time()
+            with pytest.raises(rawhttp.ReadTimeout) as info:
+                await s.get(server.url("/first"))
+            assert not isinstance(info.value, rawhttp.ConnectTimeout)
+            assert loop.time() - start < 3.0
+            assert_clean(s)
+    assert server.requests == [r for r in server.requests if b"/next" not in r.split(b"\r\n")[0]]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        # no framing: the body runs until the server closes, which it does not do here
+        b"HTTP/1.1 302 Found\r\nLocation: /next\r\nConnection: close\r\n\r\nnot wanted",
+        b"HTTP/1.1 302 Found\r\nLocation: /next\r\n\r\nnot wanted",
+        # framed, but the server will close: nothing to gain from reading it
+        b"HTTP/1.1 302 Found\r\nLocation: /next\r\nConnection: close\r\n"
+        b"Content-Length: 1000\r\n\r\npartial",
+    ],
+)
+async def test_redirect_that_cannot_keep_its_connection_is_not_drained(
+    raw_server: MakeServer, head: bytes
+) -> None:
+    async def handler(conn: RawConnection) -> None:
+        message, _ = await read_message(conn)
+        if b"GET /first" in message:
+            await conn.send(head)
+            await asyncio.sleep(10)  # keeps the connection open: never ends the body
+            return
+        await conn.send(ok())
+
+    server = await raw_server(handler)
+    loop = asyncio.get_running_loop()
+    async with rawhttp.Session(timeout=QUICK, follow_redirects=True) as s:
+        start = loop.time()
+        r = await s.get(server.url("/first"))
+        assert loop.time() - start < 2.0  # not after the 5 s read timeout
+        assert (r.status, r.content) == (200, b"final")
+        assert r.history[0].status == 302
+        assert_clean(s)
+    assert server.connections == 2
+
+
+def test_next_hop_is_the_one_policy() -> None:
+    from rawhttp._redirects import Hop, next_hop
+
+    here = parse_url("http://user:pw@h.example/a/b")
+    assert next_hop(here, "GET", 200, "/x") is None
+    assert next_hop(here, "GET", 300, "/x") is None
+    assert next_hop(here, "GET", 302, None) is None
+    assert next_hop(here, "GET", 302, "  ") is None
+    hop = next_hop(here, "POST", 302, "../c")
+    assert hop == Hop(parse_url("http://user:pw@h.example/c"), "GET", True, True, True)
+    hop = next_hop(here, "POST", 302, "../c", keep_post=frozenset({302}))
+    assert hop is not None
+    assert (hop.method, hop.drop_body) == ("POST", False)
+    hop = next_hop(here, "PUT", 307, "https://h.example/")
+    assert hop is not None
+    assert (hop.method, hop.drop_body, hop.same_origin, hop.keep_credentials) == (
+        "PUT",
+        False,
+        False,
+        True,  # http -> https on the default ports: an upgrade
+    )
+    hop = next_hop(here, "GET", 301, "http://other.example/")
+    assert hop is not None
+    assert (hop.same_origin, hop.keep_credentials) == (False, False)
+
+
+# RFC 3986 section 5.4: every normal and abnormal example, base http://a/b/c/d;p?q
+RFC3986_EXAMPLES = [
+    ("g", "http://a/b/c/g"),
+    ("./g", "http://a/b/c/g"),
+    ("g/", "http://a/b/c/g/"),
+    ("/g", "http://a/g"),
+    ("//g", "http://g/"),
+    ("?y", "http://a/b/c/d;p?y"),
+    ("g?y", "http://a/b/c/g?y"),
+    ("#s", "http://a/b/c/d;p?q"),
+    ("g#s", "http://a/b/c/g"),
+    ("g?y#s", "http://a/b/c/g?y"),
+    (";x", "http://a/b/c/;x"),
+    ("g;x", "http://a/b/c/g;x"),
+    ("g;x?y#s", "http://a/b/c/g;x?y"),
+    ("", "http://a/b/c/d;p?q"),
+    (".", "http://a/b/c/"),
+    ("./", "http://a/b/c/"),
+    ("..", "http://a/b/"),
+    ("../", "http://a/b/"),
+    ("../g", "http://a/b/g"),
+    ("../..", "http://a/"),
+    ("../../", "http://a/"),
+    ("../../g", "http://a/g"),
+    ("../../../g", "http://a/g"),
+    ("../../../../g", "http://a/g"),
+    ("/./g", "http://a/g"),
+    ("/../g", "http://a/g"),
+    ("g.", "http://a/b/c/g."),
+    (".g", "http://a/b/c/.g"),
+    ("g..", "http://a/b/c/g.."),
+    ("..g", "http://a/b/c/..g"),
+    ("./../g", "http://a/b/g"),
+    ("./g/.", "http://a/b/c/g/"),
+    ("g/./h", "http://a/b/c/g/h"),
+    ("g/../h", "http://a/b/c/h"),
+    ("g;x=1/./y", "http://a/b/c/g;x=1/y"),
+    ("g;x=1/../y", "http://a/b/c/y"),
+    ("g?y/./x", "http://a/b/c/g?y/./x"),
+    ("g?y/../x", "http://a/b/c/g?y/../x"),
+    ("g#s/./x", "http://a/b/c/g"),
+    ("g#s/../x", "http://a/b/c/g"),
+    ("http:g", "http://a/b/c/g"),  # RFC: "http:g" for backward-compatible parsers
+]
+
+
+@pytest.mark.parametrize(("reference", "expected"), RFC3986_EXAMPLES)
+def test_resolve_location_rfc3986_examples(reference: str, expected: str) -> None:
+    base = parse_url("http://a/b/c/d;p?q")
+    if reference == "http:g":
+        # rawhttp reads a Location with a scheme as an absolute URL; "http:g" has no
+        # authority, so it is refused rather than guessed (the RFC allows either).
+        with pytest.raises(rawhttp.InvalidURL):
+            resolve_location(base, reference)
+        return
+    assert str(resolve_location(base, reference)) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/", "/"),
+        ("/a/b/c/./../../g", "/a/g"),  # RFC 3986 section 5.2.4's own examples
+        ("/mid/content=5/../6", "/mid/6"),
+        ("/..", "/"),
+        ("/.", "/"),
+        ("/a/..", "/"),
+        ("/a/.", "/a/"),
+        ("/a/./", "/a/"),
+        ("/a//../b", "/a/b"),
+        ("//a/./b", "//a/b"),
+        ("/a/%2E%2E/b", "/a/%2E%2E/b"),  # encoded dots are data
+        ("/.hidden/x..y/..z", "/.hidden/x..y/..z"),
+    ],
+)
+def test_remove_dot_segments(path: str, expected: str) -> None:
+    from rawhttp._url import remove_dot_segments
+
+    assert remove_dot_segments(path) == expected
+    assert parse_url("http://h" + path).target == expected
