@@ -7,9 +7,10 @@ from ._exceptions import (
     ConnectTimeout,
     DecodingError,
     Error,
-    HTTPStatusError,
+    IncompleteBody,
     InvalidRequest,
     InvalidURL,
+    NoResponse,
     PoolTimeout,
     ProtocolError,
     ProxyError,
@@ -24,8 +25,11 @@ from ._exceptions import (
     WriteTimeout,
 )
 from ._headers import Headers
+from ._options import RequestOptions
+from ._pool import PoolState
 from ._record import Recorder, TruncatedRecording, read_events, replay
-from ._response import InformationalResponse, Response
+from ._redirect_rules import RedirectPolicy
+from ._response import HTTPStatusError, InformationalResponse, Response
 from ._session import Session
 from ._sync import (
     EventLoopRunning,
@@ -49,20 +53,25 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "DecodingError",
-    "EventLoopRunning",
     "Error",
+    "EventLoopRunning",
     "HTTPStatusError",
     "Headers",
+    "IncompleteBody",
     "InformationalResponse",
     "InvalidRequest",
     "InvalidURL",
     "Limits",
+    "NoResponse",
+    "PoolState",
     "PoolTimeout",
     "ProtocolError",
     "ProxyError",
     "ReadError",
     "ReadTimeout",
     "Recorder",
+    "RedirectPolicy",
+    "RequestOptions",
     "Response",
     "ResponseNotRead",
     "Session",
@@ -78,7 +87,6 @@ __all__ = [
     "TruncatedRecording",
     "WriteError",
     "WriteTimeout",
-    "__version__",
     "delete",
     "get",
     "head",
@@ -89,4 +97,5 @@ __all__ = [
     "read_events",
     "replay",
     "request",
+    "__version__",
 ]

@@ -1,10 +1,15 @@
-"""Settings that are plain data: timeouts, parser limits and the body size limit."""
+"""Settings that are plain data: every time limit (Timeout) and the deadlines of one
+request (Clock), and the bounds on what a server may send (Limits)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Final, NamedTuple
 
-__all__ = ["Limits", "Timeout"]
+__all__ = ["Clock", "Limits", "Timeout"]
+
+EXPECT_CONTINUE_TIMEOUT: Final = 1.0
+"""Default seconds to wait for ``100 Continue`` before sending the body anyway."""
 
 
 class _Unset:
@@ -16,23 +21,32 @@ UNSET: Final = _Unset()
 
 
 class Timeout:
-    """Timeouts in seconds; ``None`` means no limit.
+    """Every time limit of a request, in seconds; ``None`` means no limit.
 
     ``Timeout(5.0)`` sets connect, read, write and pool to 5 s.  ``read``
     applies to each wait for bytes from the server, ``write`` to each wait
-    while sending, ``connect`` to opening a connection (TCP and TLS), ``pool``
-    to waiting for a free connection slot.  ``total`` is one wall-clock
-    deadline for the whole request: pool wait, connect, TLS, sending, the
-    response head and the body.
+    while sending, ``connect`` to opening a connection (TCP, a proxy's CONNECT
+    and TLS), ``pool`` to waiting for a free connection slot.  ``total`` is one
+    wall-clock deadline for the whole request: pool wait, connect, TLS, sending,
+    the response head and the body, redirects included.  ``expect_continue``
+    (1 s unless given; not set by ``default``) is how long a request sent with
+    ``Expect: 100-continue`` waits for ``100 Continue`` before sending its body
+    anyway (RFC 9110 section 10.1.1).
+
+    Where each applies, in the code: :class:`Clock` turns them into deadlines;
+    ``connect`` in ``_connection.Connection.open``, ``pool`` in
+    ``_transport.Transport.acquire``, ``write`` and ``read`` in ``_http11`` and
+    ``_body_reader``, ``expect_continue`` in ``_exchange``.
     """
 
-    __slots__ = ("connect", "pool", "read", "total", "write")
+    __slots__ = ("connect", "expect_continue", "pool", "read", "total", "write")
 
     connect: float | None
     read: float | None
     write: float | None
     pool: float | None
     total: float | None
+    expect_continue: float | None
 
     def __init__(
         self,
@@ -43,8 +57,16 @@ class Timeout:
         write: float | _Unset | None = UNSET,
         pool: float | _Unset | None = UNSET,
         total: float | None = None,
+        expect_continue: float | None = EXPECT_CONTINUE_TIMEOUT,
     ) -> None:
-        values = {"connect": connect, "read": read, "write": write, "pool": pool, "total": total}
+        values = {
+            "connect": connect,
+            "read": read,
+            "write": write,
+            "pool": pool,
+            "total": total,
+            "expect_continue": expect_continue,
+        }
         for name, value in values.items():
             chosen = default if isinstance(value, _Unset) else value
             if chosen is not None:
@@ -67,12 +89,12 @@ class Timeout:
         return hash(self._astuple())
 
     def _astuple(self) -> tuple[float | None, ...]:
-        return (self.connect, self.read, self.write, self.pool, self.total)
+        return (self.connect, self.read, self.write, self.pool, self.total, self.expect_continue)
 
     def __repr__(self) -> str:
         return (
             f"Timeout(connect={self.connect}, read={self.read}, write={self.write}, "
-            f"pool={self.pool}, total={self.total})"
+            f"pool={self.pool}, total={self.total}, expect_continue={self.expect_continue})"
         )
 
     @classmethod
@@ -81,6 +103,32 @@ class Timeout:
         if isinstance(value, Timeout):
             return value
         return cls(value)
+
+
+class Clock:
+    """The deadlines of one request: created when it starts (the ``total`` deadline
+    runs from there), it gives each blocking step ``min(now + step, total deadline)``
+    in the event loop's time, or None for no deadline."""
+
+    __slots__ = ("loop", "timeout", "total_at")
+
+    def __init__(self, timeout: Timeout) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.timeout = timeout
+        total = timeout.total
+        self.total_at = None if total is None else self.loop.time() + total
+
+    def until(self, step: float | None) -> float | None:
+        """The deadline of a step that may take ``step`` seconds."""
+        total_at = self.total_at
+        if step is None:
+            return total_at
+        at = self.loop.time() + step
+        return at if total_at is None or at < total_at else total_at
+
+    def expired(self) -> bool:
+        """Whether the total deadline has passed."""
+        return self.total_at is not None and self.loop.time() >= self.total_at
 
 
 class _LimitFields(NamedTuple):

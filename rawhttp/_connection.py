@@ -1,4 +1,5 @@
-"""Connections: where a socket is opened (``asyncio.open_connection``) and closed."""
+"""Connections: where a socket is opened (``asyncio.open_connection``) and closed, the
+connect timeout applied, and where reuse is decided (:meth:`Connection.reusable`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Sequence
+from enum import Enum
 from typing import Any, Final
 
 from ._config import DEFAULT_LIMITS, Limits
@@ -17,7 +19,7 @@ from ._timings import Timings
 from ._tunnel import open_tunnel
 from ._url import URL
 
-__all__ = ["Connection", "PoolKey"]
+__all__ = ["ConnState", "Connection", "PoolKey"]
 
 PoolKey = tuple[str, str, int, object]
 """(scheme, host, port, TLS configuration and proxy): connections are shared only
@@ -43,12 +45,22 @@ read through the SSL protocol's own buffer and are left as they are."""
 _ids = itertools.count(1)
 
 
+class ConnState(Enum):
+    """Where a connection is in its life.  ACTIVE: carrying a request (or being
+    handed to one); IDLE: in the pool, waiting for the next; CLOSED: for good."""
+
+    ACTIVE = "active"
+    IDLE = "idle"
+    CLOSED = "closed"
+
+
 class Connection:
     """One HTTP/1.1 connection: a StreamReader/StreamWriter pair and its bookkeeping."""
 
     __slots__ = (
         "id",
         "idle_since",
+        "keep_alive",
         "key",
         "label",
         "on_close",
@@ -74,7 +86,10 @@ class Connection:
         self.label = label
         self.requests = 0
         self.idle_since = 0.0
-        self.state = "active"
+        self.state = ConnState.ACTIVE
+        self.keep_alive = True
+        """False once an exchange ended in a way that forbids another: either side said
+        ``Connection: close``, or the last response's body was not read to its end."""
 
     @classmethod
     async def open(
@@ -135,13 +150,38 @@ class Connection:
                 timings.tls = time.monotonic() - connected
         return cls(reader, writer, key, label)
 
-    def is_usable(self) -> bool:
-        """False once the server closed, reset, or sent bytes nobody asked for.
+    def park(self, now: float) -> None:
+        """Into the pool: idle from ``now``."""
+        self.state = ConnState.IDLE
+        self.idle_since = now
 
-        Checked before an idle connection is reused and before one is put back
-        in the pool.  StreamReader has no public way to ask whether EOF came or
-        bytes are buffered, hence its private ``_eof`` and ``_buffer``.
+    def take(self) -> None:
+        """Out of the pool (or handed straight on): carrying a request."""
+        self.state = ConnState.ACTIVE
+
+    def end_exchange(self, *, complete: bool, keep_alive: bool) -> None:
+        """The response of the request on this connection ended: ``complete`` when its
+        body was read to its end, ``keep_alive`` when neither side said close (HTTP/1.0
+        said keep-alive).  What the next :meth:`reusable` decides on."""
+        self.keep_alive = self.keep_alive and complete and keep_alive
+
+    def reusable(self, now: float, keepalive_expiry: float | None) -> bool:
+        """The one place reuse is decided (RFC 9112 section 9.3): may this connection
+        carry another request?  Asked when an exchange ends and again before an idle
+        connection is reused.  No once it is closed, when its last exchange said so
+        (:meth:`end_exchange`), when it idled longer than ``keepalive_expiry``, and when
+        the server closed or reset it or sent bytes nobody asked for (a stale or
+        misbehaving connection: its next response could not be trusted).
+
+        StreamReader has no public way to ask whether EOF came or bytes are
+        buffered, hence its private ``_eof`` and ``_buffer`` (until rawhttp owns its
+        receive path).
         """
+        if self.state is ConnState.CLOSED or not self.keep_alive:
+            return False
+        expired = self.state is ConnState.IDLE and keepalive_expiry is not None
+        if expired and now - self.idle_since > keepalive_expiry:  # type: ignore[operator]
+            return False
         reader = self.reader
         return not (
             getattr(reader, "_eof", False)
@@ -157,9 +197,9 @@ class Connection:
         HTTP/1.1 messages are already delimited, and an abort closes the socket
         on the next loop iteration instead of after a round trip to the server.
         """
-        if self.state == "closed":
+        if self.state is ConnState.CLOSED:
             return
-        self.state = "closed"
+        self.state = ConnState.CLOSED
         on_close, self.on_close = self.on_close, None
         if on_close is not None:
             on_close()
@@ -170,7 +210,7 @@ class Connection:
             transport.close()
 
     def __repr__(self) -> str:
-        return f"<Connection {self.label} {self.state} requests={self.requests}>"
+        return f"<Connection {self.label} {self.state.value} requests={self.requests}>"
 
 
 async def _open_tcp(
@@ -281,4 +321,6 @@ async def _open_proxy(
         with translate(ConnectError, ConnectTimeout):
             return await _open_tcp(proxy.host, proxy.port, local_address, happy_eyeballs_delay)
     except ConnectError as exc:
-        raise ConnectError(f"cannot connect to proxy {proxy.url}: {exc}") from exc
+        raise ConnectError(
+            f"cannot connect to proxy {proxy.url}: {exc}", reason=exc.reason, proxy=proxy.url
+        ) from exc

@@ -12,10 +12,7 @@ import builtins
 import socket
 import ssl
 from types import TracebackType
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._response import Response
+from typing import Literal, TypeAlias
 
 __all__ = [
     "BodyTooLarge",
@@ -23,9 +20,10 @@ __all__ = [
     "ConnectTimeout",
     "DecodingError",
     "Error",
-    "HTTPStatusError",
+    "IncompleteBody",
     "InvalidRequest",
     "InvalidURL",
+    "NoResponse",
     "PoolTimeout",
     "ProtocolError",
     "ProxyError",
@@ -74,24 +72,40 @@ class BodyTooLarge(Error):
         self.size = size
 
 
-class HTTPStatusError(Error):
-    """Raised by :meth:`Response.raise_for_status` for 4xx and 5xx responses."""
-
-    def __init__(self, message: str, *, response: Response) -> None:
-        super().__init__(message)
-        self.response = response
-
-
 class TransportError(Error):
     """The connection failed, or the server sent something that is not valid HTTP/1.1."""
 
 
+ConnectReason: TypeAlias = Literal[
+    "resolve", "refused", "connect", "certificate", "ca_bundle", "handshake"
+]
+
+
 class ConnectError(TransportError):
-    """The connection could not be opened (name resolution, refusal, unreachable)."""
+    """The connection could not be opened.  ``reason`` says why: ``"resolve"`` (the
+    host name could not be resolved), ``"refused"``, or ``"connect"`` (any other
+    failure: unreachable, reset, no address of the right family...); a TLSError
+    gives the TLS reasons.  ``proxy`` is the proxy's URL (without credentials) when
+    it was the proxy that could not be reached, else None."""
+
+    def __init__(
+        self, message: str, *, reason: ConnectReason = "connect", proxy: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason: ConnectReason = reason
+        self.proxy = proxy
 
 
 class TLSError(ConnectError):
-    """The TLS handshake failed or the certificate was not accepted."""
+    """The TLS handshake failed or the certificate was not accepted.  ``reason`` is
+    ``"certificate"`` (the server's certificate or name was not accepted),
+    ``"ca_bundle"`` (the CA bundle or client certificate could not be loaded) or
+    ``"handshake"`` (anything else, the server hanging up included)."""
+
+    def __init__(
+        self, message: str, *, reason: ConnectReason = "handshake", proxy: str | None = None
+    ) -> None:
+        super().__init__(message, reason=reason, proxy=proxy)
 
 
 class ReadError(TransportError):
@@ -137,15 +151,22 @@ class PoolTimeout(TimeoutError):
 
 
 class NoResponse(ProtocolError):
-    """The server closed a connection before sending any byte of a response.
-
-    Internal: on a reused connection this is the signal that a request may be
-    retried on a fresh one.  Callers see it as a :class:`ProtocolError`.
-    """
+    """The server closed the connection without sending any byte of a response (curl's
+    "empty reply").  On a reused connection it is also the signal that an idempotent
+    request may be sent again on a new one, which rawhttp does once by itself."""
 
 
 class IncompleteBody(ProtocolError):
-    """The connection closed before the body's framing said it was complete."""
+    """The connection closed before the body's framing said it was complete.
+    ``received`` is how many body bytes had arrived and ``expected`` how many the
+    Content-Length announced (None when unknown: a chunked body)."""
+
+    def __init__(
+        self, message: str, *, received: int | None = None, expected: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.received = received
+        self.expected = expected
 
 
 class ResetBeforeResponse(ReadError):
@@ -193,7 +214,9 @@ class translate:  # noqa: N801 - used like a function: ``with translate(...):``
             new = self.timeout(_describe_timeout(self.timeout))
         elif isinstance(exc, asyncio.IncompleteReadError):
             new = IncompleteBody(
-                f"connection closed after {len(exc.partial)} of {exc.expected} expected bytes"
+                f"connection closed after {len(exc.partial)} of {exc.expected} expected bytes",
+                received=len(exc.partial),
+                expected=exc.expected,
             )
         elif isinstance(exc, asyncio.LimitOverrunError) or (
             # StreamReader.readline() turns LimitOverrunError into a ValueError; any
@@ -202,7 +225,10 @@ class translate:  # noqa: N801 - used like a function: ``with translate(...):``
         ):
             new = ProtocolError(f"line exceeds the stream buffer limit: {exc}")
         elif isinstance(exc, ssl.SSLCertVerificationError):
-            new = TLSError(f"certificate verification failed: {exc.verify_message or exc}")
+            new = TLSError(
+                f"certificate verification failed: {exc.verify_message or exc}",
+                reason="certificate",
+            )
         elif isinstance(exc, ssl.SSLError):
             reason = exc.reason or exc
             new = (
@@ -213,6 +239,8 @@ class translate:  # noqa: N801 - used like a function: ``with translate(...):``
         elif isinstance(exc, OSError | EOFError):
             if self.tls:  # the server hung up during the handshake
                 new = TLSError(f"TLS handshake failed: {_describe_os_error(exc)}")
+            elif issubclass(self.io_error, ConnectError):
+                new = self.io_error(_describe_os_error(exc), reason=_connect_reason(exc))
             else:
                 new = self.io_error(_describe_os_error(exc))
         else:
@@ -227,6 +255,14 @@ def _describe_timeout(cls: type[TimeoutError]) -> str:
         WriteTimeout: "timed out while sending the request",
         PoolTimeout: "timed out waiting for a free connection in the pool",
     }.get(cls, "timed out")
+
+
+def _connect_reason(exc: BaseException) -> ConnectReason:
+    if isinstance(exc, socket.gaierror):
+        return "resolve"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    return "connect"
 
 
 def _describe_os_error(exc: BaseException) -> str:

@@ -1,4 +1,6 @@
-"""HTTP/1.1 on a stream: write the request, read the response head and body.
+"""HTTP/1.1 on a stream: write the request, read the response head (the body is read
+by :mod:`rawhttp._body_reader`).  The write timeout and the read timeout of the head
+are applied here.
 
 The stream code is thin: it calls ``readline()``/``readexactly()``/``read()``,
 enforces the configured limits, applies the timeouts and hands each line to a
@@ -19,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final, NamedTuple
 
 from ._body import RequestBody
-from ._config import Limits
+from ._config import Clock, Limits
 from ._exceptions import (
     IncompleteBody,
     InvalidRequest,
@@ -43,9 +45,8 @@ from ._parse import (
 )
 
 __all__ = [
-    "BodyReader",
-    "Clock",
     "Head",
+    "buffered",
     "read_fields",
     "read_section",
     "receive_head",
@@ -54,31 +55,8 @@ __all__ = [
     "wait_for_continue",
 ]
 
-READ_CHUNK = 64 * 1024
-"""Largest chunk handed out while streaming a body."""
-WHOLE_READ = 1024 * 1024
-"""Largest piece ``read_all()`` asks the stream for at once (each piece is one wait for bytes)."""
-
-
-class Clock:
-    """Deadlines for one request: each blocking step gets ``min(now + step, total deadline)``."""
-
-    __slots__ = ("loop", "total_at")
-
-    def __init__(self, total: float | None) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.total_at = None if total is None else self.loop.time() + total
-
-    def until(self, step: float | None) -> float | None:
-        total_at = self.total_at
-        if step is None:
-            return total_at
-        at = self.loop.time() + step
-        return at if total_at is None or at < total_at else total_at
-
-
-NO_TRAILERS: Final = Headers()
-"""Shared by every body without trailers (Headers are read-only)."""
+SMALL_BODY = 64 * 1024
+"""A request body up to this size is written together with its head, in one write."""
 
 
 def buffered(reader: asyncio.StreamReader) -> int:
@@ -100,12 +78,12 @@ class Head(NamedTuple):
 
 
 async def send_request(
-    writer: asyncio.StreamWriter, head: bytes, body: bytes | None, clock: Clock, write: float | None
+    writer: asyncio.StreamWriter, head: bytes, body: bytes | None, clock: Clock
 ) -> None:
     """Write the request head and body, then wait until the transport accepted them."""
     with translate(WriteError, WriteTimeout):
         if body:
-            if len(body) <= READ_CHUNK:
+            if len(body) <= SMALL_BODY:
                 writer.write(head + body)
             else:
                 writer.write(head)
@@ -114,7 +92,7 @@ async def send_request(
             writer.write(head)
         if type(writer) is asyncio.StreamWriter and not writer.transport.get_write_buffer_size():
             return  # the kernel took every byte: nothing to wait for, no timer needed
-        async with asyncio.timeout_at(clock.until(write)):
+        async with asyncio.timeout_at(clock.until(clock.timeout.write)):
             await writer.drain()
 
 
@@ -123,7 +101,6 @@ async def send_streamed(
     head: bytes,
     body: RequestBody,
     clock: Clock,
-    write: float | None,
 ) -> int:
     """Write the head (unless ``head`` is empty: already sent), then the body piece by
     piece (chunked when its length is unknown), waiting for the transport after each
@@ -147,14 +124,14 @@ async def send_streamed(
                 raise InvalidRequest(f"request body is longer than its length {expected}")
             else:
                 writer.write(piece)
-            async with asyncio.timeout_at(clock.until(write)):
+            async with asyncio.timeout_at(clock.until(clock.timeout.write)):
                 await writer.drain()
         if chunked:
             writer.write(b"0\r\n\r\n")
             wire += 5
         elif sent != expected:
             raise InvalidRequest(f"request body ended after {sent} of {expected} bytes")
-        async with asyncio.timeout_at(clock.until(write)):
+        async with asyncio.timeout_at(clock.until(clock.timeout.write)):
             await writer.drain()
     return wire + sent
 
@@ -164,7 +141,6 @@ async def receive_head(
     method: str,
     limits: Limits,
     clock: Clock,
-    read: float | None,
     on_informational: Callable[[Head], Awaitable[None] | None] | None = None,
     *,
     first_line: bytes | None = None,
@@ -185,7 +161,7 @@ async def receive_head(
     line = first_line
     while True:
         with translate(ReadError, ReadTimeout):
-            async with asyncio.timeout_at(clock.until(read)):
+            async with asyncio.timeout_at(clock.until(clock.timeout.read)):
                 if line is None:
                     try:
                         line = await reader.readline()
@@ -311,9 +287,9 @@ def _buffered_section(
 
     Why: most heads arrive in one piece, and a ``readline()`` per line (with its
     await) was about a fifth of the profiled time of a small request.  See
-    :func:`_receive_buffer` for the use of StreamReader's private buffer.
+    :func:`receive_buffer` for the use of StreamReader's private buffer.
     """
-    buffer = _receive_buffer(reader)
+    buffer = receive_buffer(reader)
     if not buffer or reader.exception() is not None:
         return None
     if buffer.startswith(b"\r\n"):  # an empty section
@@ -344,7 +320,7 @@ def _buffered_section(
     return lines, end
 
 
-def _receive_buffer(reader: asyncio.StreamReader) -> bytearray | None:
+def receive_buffer(reader: asyncio.StreamReader) -> bytearray | None:
     """The receive buffer of a plain StreamReader, for BodyReader to take body bytes
     from directly; None for anything else, which is read through its public methods.
 
@@ -363,253 +339,3 @@ def _receive_buffer(reader: asyncio.StreamReader) -> bytearray | None:
     return None
 
 
-class BodyReader:
-    """Reads one response body as its framing says, never past its end.
-
-    ``read_chunk()`` returns the next piece of at most ``READ_CHUNK`` bytes and
-    ``b""`` at the end; ``read_all()`` returns the rest.  A body that ends
-    before its framing says raises ProtocolError: never a silently short body.
-
-    ``received`` counts body bytes (chunked framing removed); ``wire_bytes`` counts
-    every byte the body took from the stream: with chunked framing also the size
-    lines, the line ending after each chunk's data (CRLF or a bare LF), the last
-    chunk and the trailer section.
-
-    Bytes a plain StreamReader already holds are taken from its buffer directly: no
-    await, no timer, one copy.  Only when they run out does it wait, through
-    ``readline()``/``read()``/``readexactly()`` under the read timeout, which so
-    bounds each wait for bytes.  Both ways apply the same grammar and limits.
-    """
-
-    __slots__ = (
-        "_buffer",
-        "_chunk_left",
-        "_clock",
-        "_limits",
-        "_read",
-        "_reader",
-        "_remaining",
-        "done",
-        "kind",
-        "received",
-        "trailers",
-        "wire_bytes",
-    )
-
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        framing: Framing,
-        limits: Limits,
-        clock: Clock,
-        read: float | None,
-    ) -> None:
-        self._reader = reader
-        self._buffer = _receive_buffer(reader)
-        self.kind = framing.kind
-        self._remaining = framing.length
-        self._chunk_left = 0
-        self._limits = limits
-        self._clock = clock
-        self._read = read
-        self.received = 0
-        self.wire_bytes = 0
-        self.trailers = NO_TRAILERS
-        self.done = framing.kind is BodyKind.NONE or (
-            framing.kind is BodyKind.LENGTH and framing.length == 0
-        )
-
-    async def read_all(self) -> bytes:
-        if self.done:
-            return b""
-        # Piece by piece, never one readexactly(): the read timeout bounds each wait
-        # for bytes, not the transfer of the whole body.
-        first = await self.read_chunk(WHOLE_READ)
-        if self.done or not first:
-            return first  # the common small body: one piece, no join
-        parts = [first]
-        while True:
-            part = await self.read_chunk(WHOLE_READ)
-            if not part:
-                return b"".join(parts)
-            parts.append(part)
-
-    async def read_chunk(self, size: int = READ_CHUNK) -> bytes:
-        if self.done:
-            return b""
-        buffer = self._buffer
-        # exception(): like StreamReader's read methods, raise a stored error
-        # (through the stream path) before handing out buffered bytes.
-        if buffer and self._reader.exception() is None:
-            if self.kind is BodyKind.CHUNKED:
-                data = self._take_chunked(buffer, size)
-            else:
-                data = self._take(buffer, size)
-            if data or self.done:
-                return data
-        if self.kind is BodyKind.LENGTH and buffered(self._reader):
-            # Bytes are already buffered: read() returns at once, so no timer is needed.
-            with translate(ReadError, ReadTimeout):
-                data = await self._read_length(size)
-            self.received += len(data)
-            self.wire_bytes += len(data)
-            return data
-        with translate(ReadError, ReadTimeout):
-            async with asyncio.timeout_at(self._clock.until(self._read)):
-                if self.kind is BodyKind.LENGTH:
-                    data = await self._read_length(size)
-                elif self.kind is BodyKind.CHUNKED:
-                    data = await self._read_chunked(size)
-                else:
-                    data = await self._reader.read(size)
-                    if not data:
-                        self.done = True
-        self.received += len(data)
-        self.wire_bytes += len(data)
-        return data
-
-    def _consume(self, buffer: bytearray, n: int) -> None:
-        """Delete ``n`` bytes from the front of the buffer, then let the transport read
-        again if the reader paused it, as StreamReader's read methods do (with its
-        private ``_maybe_resume_transport()``; without it the next wait resumes it).
-
-        One del per piece handed out, as ``StreamReader.read()`` makes, so the
-        buffer's memory is freed and allocated in the same rhythm as through the
-        public methods.  Deferring the dels to free the whole buffer at once saves
-        the copies a shrinking bytearray makes, but was measured to make glibc trim
-        its heap after more receives, and faulting those pages in again costs more."""
-        del buffer[:n]
-        self.wire_bytes += n
-        resume = getattr(self._reader, "_maybe_resume_transport", None)
-        if resume is not None:
-            resume()
-
-    def _take(self, buffer: bytearray, size: int) -> bytes:
-        """The next buffered piece of a length- or close-delimited body."""
-        n = len(buffer)
-        if self.kind is BodyKind.LENGTH and self._remaining < n:
-            n = self._remaining
-        if size < n:
-            n = size
-        if n <= 0:
-            return b""
-        # One copy, as StreamReader.read() makes on 3.12+; the temporary memoryview
-        # is released before the del (a live export would forbid resizing).
-        data = bytes(memoryview(buffer)[:n])
-        self._consume(buffer, n)
-        self.received += n
-        if self.kind is BodyKind.LENGTH:
-            self._remaining -= n
-            if not self._remaining:
-                self.done = True
-        return data
-
-    def _take_chunked(self, buffer: bytearray, size: int) -> bytes:
-        """The next piece of a chunked body decoded from the buffered bytes alone.
-
-        A size line, chunk data and the line ending after the data are taken only
-        when there whole; b"" with ``done`` false means the stream path has to wait
-        for more.  A size line not whole within the limit, a trailer section, and
-        a chunk's last byte while its line ending has not arrived are left to the
-        stream path, so both ways accept and refuse exactly the same bytes.  What one
-        call takes is deleted from the buffer at once (see ``_consume``).
-        """
-        start = 0
-        left = self._chunk_left
-        if not left:
-            start = buffer.find(b"\n", 0, self._limits.max_chunk_line) + 1
-            if not start:
-                return b""
-            left = parse_chunk_size(bytes(memoryview(buffer)[:start]))
-            if not left:  # the last chunk: done here only when no trailer follows
-                empty = buffer[start : start + 2]
-                if empty == b"\r\n":
-                    self._consume(buffer, start + 2)
-                elif empty[:1] == b"\n":
-                    self._consume(buffer, start + 1)
-                else:
-                    return b""
-                self.done = True
-                return b""
-            self._chunk_left = left
-        end = len(buffer)
-        if start + size < end:
-            end = start + size
-        ending = 0
-        if start + left <= end:  # the chunk's data ends here: its line ending must follow
-            end = start + left
-            ending = _data_ending(buffer[end : end + 2])
-            if not ending:  # not arrived (whole): the stream path takes the last byte
-                end -= 1
-        if end <= start:
-            if start:
-                self._consume(buffer, start)
-            return b""
-        data = bytes(memoryview(buffer)[start:end])
-        n = end - start
-        left -= n
-        self._chunk_left = left
-        self._consume(buffer, end + ending if not left else end)
-        self.received += n
-        return data
-
-    async def _read_length(self, size: int) -> bytes:
-        data = await self._reader.read(min(self._remaining, size))
-        if not data:
-            raise IncompleteBody(
-                f"connection closed after {self.received} of "
-                f"{self.received + self._remaining} body bytes"
-            )
-        self._remaining -= len(data)
-        if not self._remaining:
-            self.done = True
-        return data
-
-    async def _read_chunked(self, size: int) -> bytes:
-        """The stream path; ``read_chunk`` counts the body bytes it returns, the
-        framing it reads is counted into ``wire_bytes`` here."""
-        reader = self._reader
-        if not self._chunk_left:
-            line = await reader.readline()
-            if not line.endswith(b"\n"):
-                raise IncompleteBody("connection closed in the middle of a chunked body")
-            if len(line) > self._limits.max_chunk_line:
-                raise ProtocolError(
-                    f"chunk size line longer than {self._limits.max_chunk_line} bytes"
-                )
-            chunk = parse_chunk_size(line)
-            self.wire_bytes += len(line)
-            if chunk == 0:
-                self.trailers, section = await read_section(reader, self._limits, "trailer")
-                self.wire_bytes += section
-                self.done = True
-                return b""
-            self._chunk_left = chunk
-        data = await reader.read(min(self._chunk_left, size))
-        if not data:
-            raise IncompleteBody("connection closed in the middle of a chunked body")
-        self._chunk_left -= len(data)
-        if not self._chunk_left:
-            # The line ending after the data: CRLF or a bare LF.  readline() takes
-            # nothing after a LF, and a CRLF in one read is one trace event.
-            ending = await reader.readline()
-            if ending != b"\r\n" and ending != b"\n":
-                if not ending.endswith(b"\n"):
-                    raise IncompleteBody("connection closed in the middle of a chunked body")
-                raise ProtocolError(f"chunk data not followed by CRLF or LF: {ending[:80]!r}")
-            self.wire_bytes += len(ending)
-        return data
-
-
-def _data_ending(ending: bytearray) -> int:
-    """How long the line ending after a chunk's data is, from the (up to two) bytes
-    buffered after the data: 2 for CRLF, 1 for a bare LF, 0 when they may still
-    become one (nothing yet, or a CR alone).  Anything else is refused, as the
-    stream path refuses any line there but an empty one."""
-    if ending == b"\r\n":
-        return 2
-    if ending[:1] == b"\n":
-        return 1
-    if ending == b"\r" or not ending:
-        return 0
-    raise ProtocolError(f"chunk data not followed by CRLF or LF: {bytes(ending)!r}")

@@ -31,7 +31,9 @@ import warnings
 
 from ._config import DEFAULT_LIMITS, Limits
 from ._exceptions import Error
-from ._http11 import BodyReader, Clock, receive_head
+from ._body_reader import BodyReader
+from ._config import Clock, Timeout
+from ._http11 import receive_head
 from ._response import Response
 from ._trace import TraceEvent
 
@@ -162,9 +164,9 @@ def replay(
         reader = asyncio.StreamReader(limit=1 << 20)
         reader.feed_data(received)
         reader.feed_eof()
-        clock = Clock(None)
-        head = await receive_head(reader, method, limits, clock, None)
-        body = BodyReader(reader, head.framing, limits, clock, None)
+        clock = Clock(Timeout(None))
+        head = await receive_head(reader, method, limits, clock)
+        body = BodyReader(reader, head.framing, limits, clock)
         response = Response(
             status=head.status,
             reason=head.reason,

@@ -1,149 +1,125 @@
-"""Redirect decisions (RFC 9110 section 15.4), as pure functions over URLs and methods.
-
-:func:`next_hop` is the one redirect policy: the Session and the ``rawhttp``
-command both ask it whether a response is followed, where to, with which method,
-and what the next request keeps (its body, credentials, a Host header).
+"""Following redirects: the step of the Session's stack that sends a request and,
+while the answer is a redirect to follow, drops its body and sends the request the
+redirect asks for.  What is followed, where to and with what is decided by the rules
+in :mod:`rawhttp._redirect_rules`; ``max_redirects`` and the :class:`RedirectPolicy`
+options (curl's ``--post301`` and ``-X``, which the ``rawhttp`` command uses) are
+applied here.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Final, NamedTuple
+from collections.abc import Awaitable, Callable
+from typing import Final
 
-from ._exceptions import InvalidURL
-from ._url import URL, parse_url, redact
-
-__all__ = [
-    "CONTENT_HEADERS",
-    "CREDENTIAL_HEADERS",
-    "REDIRECT_STATUSES",
-    "Hop",
-    "keeps_credentials",
-    "next_hop",
-    "redirect_location",
-    "redirect_method",
-    "resolve_location",
-]
-
-_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
-REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
-CONTENT_HEADERS: Final = frozenset(
-    {"content-length", "content-type", "transfer-encoding", "content-encoding"}
+from ._exceptions import Error, InvalidRequest, TooManyRedirects
+from ._redirect_rules import (
+    CONTENT_HEADERS,
+    CREDENTIAL_HEADERS,
+    DEFAULT_POLICY,
+    Hop,
+    RedirectPolicy,
+    next_hop,
 )
-"""Dropped with the body when a redirect turns the request into a GET."""
-CREDENTIAL_HEADERS: Final = frozenset({"authorization", "cookie", "proxy-authorization"})
-"""Dropped when a redirect leaves the origin."""
+from ._request import Request
+from ._response import Response
+
+__all__ = ["DRAIN_LIMIT", "drain", "send_following_redirects"]
+
+DRAIN_LIMIT: Final = 1024 * 1024
+"""A redirect body up to this size is read and dropped so its connection can be reused."""
 
 
-class Hop(NamedTuple):
-    """The request that follows a redirect."""
-
-    url: URL
-    """Where to: the Location resolved against the current URL (its userinfo, if
-    any, kept in ``url.username``/``url.password``)."""
-    method: str
-    drop_body: bool
-    """The body, and with it the content headers, is not sent again."""
-    same_origin: bool
-    """Same scheme, host and port: a caller's Host header still applies."""
-    keep_credentials: bool
-    """Authorization, Cookie and Proxy-Authorization may be sent to the new URL."""
+SendOne = Callable[[Request], Awaitable[Response]]
 
 
-def redirect_location(status: int, location: str | None) -> str | None:
-    """The Location a response redirects to, or None when it is not a redirect to
-    follow: not 301/302/303/307/308, or no Location, or an empty one (then the 3xx
-    is the final response, as curl does)."""
-    if status not in REDIRECT_STATUSES or location is None:
-        return None
-    location = location.strip(" \t")
-    return location or None
-
-
-def next_hop(
-    current: URL,
-    method: str,
-    status: int,
-    location: str | None,
+async def send_following_redirects(
+    request: Request,
+    send: SendOne,
     *,
-    keep_post: frozenset[int] = frozenset(),
-) -> Hop | None:
-    """The request to send after a response with ``status`` and ``location`` to a
-    ``method`` request for ``current``, or None when the response is final.
+    max_redirects: int | None,
+    policy: RedirectPolicy = DEFAULT_POLICY,
+) -> Response:
+    """Send ``request`` with ``send`` and, when the request follows redirects, each
+    request a redirect asks for; the last response, its body unread, with the
+    redirects before it in ``history`` (their bodies read and dropped)."""
+    history: list[Response] = []
+    while True:
+        response = await send(request)
+        if not request.follow:
+            break
+        method = request.method
+        if policy.method is not None and request.body is not None:
+            method = "POST"  # curl: with -X, a request with a body follows POST's rules
+        try:
+            hop = next_hop(
+                request.url,
+                method,
+                response.status,
+                response.headers.get("location"),
+                keep_post=policy.keep_post,
+            )
+        except BaseException:  # an invalid Location: the 3xx is not returned
+            await response.aclose()
+            raise
+        if hop is None:
+            break
+        await drain(response)
+        if max_redirects is not None and len(history) >= max_redirects:
+            raise TooManyRedirects(f"more than {max_redirects} redirects (last to {str(hop.url)!r})")
+        history.append(response)
+        request = _next_request(request, hop, response.status, policy)
+    response.history = history
+    return response
 
-    ``keep_post`` names statuses among 301, 302 and 303 after which a POST stays a
-    POST with its body (curl's ``--post301``/``--post302``/``--post303``).  Raises
-    InvalidURL for a Location that is not a valid http(s) URL.
-    """
-    found = redirect_location(status, location)
-    if found is None:
-        return None
-    new = resolve_location(current, found)
-    new_method = (
-        method if status in keep_post and method == "POST" else redirect_method(status, method)
+
+def _next_request(request: Request, hop: Hop, status: int, policy: RedirectPolicy) -> Request:
+    """The request a redirect asks for: ``request`` changed as ``hop`` says."""
+    own, defaults = request.own, request.defaults
+    body = request.body
+    if hop.drop_body:
+        body = None
+        own = [f for f in own if f.key not in CONTENT_HEADERS]
+    elif body is not None and not body.replayable:
+        raise InvalidRequest(
+            f"cannot follow the {status} redirect to {str(hop.url)!r}: "
+            "the request body was a stream and cannot be sent again"
+        )
+    credentials = request.credentials
+    if not hop.same_origin:  # a caller's Host named the old server
+        own = [f for f in own if f.key != "host"]
+        defaults = [f for f in defaults if f.key != "host"]
+    if not hop.keep_credentials:
+        own = [f for f in own if f.key not in CREDENTIAL_HEADERS]
+        defaults = [f for f in defaults if f.key not in CREDENTIAL_HEADERS]
+        credentials = None
+    return Request(
+        policy.method or hop.method,
+        hop.url,
+        defaults=defaults,
+        own=own,
+        credentials=credentials,
+        body=body,
+        clock=request.clock,
+        follow=request.follow,
+        trace=request.trace,
+        on_head=request.on_head,
+        expect=request.expect,
     )
-    drop_body = new_method != method and new_method == "GET"
-    return Hop(
-        url=new,
-        method=new_method,
-        drop_body=drop_body,
-        same_origin=new.origin == current.origin,
-        keep_credentials=keeps_credentials(current, new),
-    )
 
 
-def redirect_method(status: int, method: str) -> str:
-    """The method of the next request: 303 turns anything but HEAD into GET, and
-    301/302 turn POST into GET (what browsers and other clients do); 307/308 keep it."""
-    if status == 303 and method != "HEAD":
-        return "GET"
-    if status in (301, 302) and method == "POST":
-        return "GET"
-    return method
+async def drain(response: Response) -> None:
+    """Read and discard (undecoded) the body of a redirect so its connection can be
+    reused.  A body that cannot leave the connection reusable (the server closes it,
+    or frames the body by closing) is not read at all, and a body larger than
+    DRAIN_LIMIT closes the connection instead: the client does not want it.
 
-
-def keeps_credentials(old: URL, new: URL) -> bool:
-    """Credentials may follow a redirect to the same origin, or from http to https on
-    the same host with the default ports (an upgrade, not a change of server)."""
-    if old.origin == new.origin:
-        return True
-    return (
-        old.host == new.host
-        and old.scheme == "http"
-        and new.scheme == "https"
-        and old.port == 80
-        and new.port == 443
-    )
-
-
-def resolve_location(current: URL, location: str) -> URL:
-    """The absolute URL a Location header points to, resolved against ``current``
-    (RFC 3986 section 5.2; dot segments removed by :func:`parse_url`).
-
-    Header values arrive as latin-1 text (one character per byte).  A Location sent
-    as raw UTF-8 bytes (not percent-encoded, as many servers do) is read as UTF-8, so
-    each byte is percent-encoded once; bytes that are not UTF-8 are percent-encoded
-    as they are."""
-    from urllib.parse import urljoin  # only redirects need it
-
-    location = _as_sent(location.strip())
+    A timeout while draining is raised as it is (it is the request's own read or
+    total timeout); any other failure of an unwanted body only closes the connection."""
     try:
-        if _HAS_SCHEME.match(location):  # absolute: parse as given ("http://" is an error)
-            return parse_url(location)
-        return parse_url(urljoin(current.with_userinfo(), location))
-    except (InvalidURL, ValueError) as exc:
-        raise InvalidURL(
-            f"redirect to an invalid or unsupported URL {redact(location)!r}: {exc}"
-        ) from None
-
-
-def _as_sent(value: str) -> str:
-    """A latin-1-decoded header value as the text its bytes mean: UTF-8 when they are
-    valid UTF-8, else with every non-ASCII byte percent-encoded."""
-    if value.isascii():
-        return value
-    raw = value.encode("latin-1", "replace")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in raw)
+        await response.drain(limit=DRAIN_LIMIT)
+    except TimeoutError:  # rawhttp's timeouts are builtin TimeoutErrors too
+        raise
+    except Error:
+        pass
+    finally:
+        await response.aclose()

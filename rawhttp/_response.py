@@ -11,14 +11,15 @@ from ._exceptions import (
     BodyTooLarge,
     DecodingError,
     Error,
-    HTTPStatusError,
     ReadTimeout,
     ResponseNotRead,
 )
 from ._headers import Headers
-from ._http11 import READ_CHUNK, WHOLE_READ, BodyReader
-from ._parse import BodyKind
+from ._body_reader import READ_CHUNK, WHOLE_READ, BodyReader
+from ._parse import BodyKind, keep_alive
+from ._redirect_rules import redirect_location, resolve_location
 from ._timings import Timings
+from ._url import parse_url
 
 DECODED_PIECE = 1024 * 1024
 """Largest decoded piece while a body is read whole (the limit is checked after each)."""
@@ -26,7 +27,7 @@ DISCARD_LIMIT = 1024 * 1024
 """After a decoding error, at most this much more of the body is read (and dropped)
 to keep the connection; a longer body closes it."""
 
-__all__ = ["InformationalResponse", "Response"]
+__all__ = ["HTTPStatusError", "InformationalResponse", "Response"]
 
 
 class InformationalResponse(NamedTuple):
@@ -37,6 +38,15 @@ class InformationalResponse(NamedTuple):
     reason: str
     http_version: str
     headers: Headers
+
+
+class HTTPStatusError(Error):
+    """Raised by :meth:`Response.raise_for_status` for 4xx and 5xx responses; the
+    response is its ``response``."""
+
+    def __init__(self, message: str, *, response: Response) -> None:
+        super().__init__(message)
+        self.response = response
 
 
 class Response:
@@ -88,6 +98,9 @@ class Response:
         """Where the time went and how many bytes crossed the wire (:class:`Timings`)."""
         self.history: list[Response] = []
         """The redirect responses that led here, oldest first (their bodies are not decoded)."""
+        if body is not None and body.done and content is None:  # no body at all: done now
+            self._content = b""
+            self._finish(True)
 
     # -- body ---------------------------------------------------------------
 
@@ -137,9 +150,10 @@ class Response:
     async def _read_whole(self, body: BodyReader) -> bytes:
         """The decoded body, fed to the decoder piece by piece as it arrives and
         refused as soon as the bytes received or held pass the limit."""
-        limit = body._limits.max_body_size
-        if limit is not None and body.kind is BodyKind.LENGTH and body._remaining > limit:
-            raise _too_large(limit, body._remaining, "declared by Content-Length")
+        limit = body.limits.max_body_size
+        remaining = body.remaining
+        if limit is not None and remaining is not None and remaining > limit:
+            raise _too_large(limit, remaining, "declared by Content-Length")
         decoder = self._decoder()
         parts: list[bytes] = []
         held = 0
@@ -223,6 +237,41 @@ class Response:
         finally:
             self._finish(ok)
 
+    async def drain(self, *, limit: int | None = None) -> None:
+        """Read the rest of the body without decoding it, so its connection can be
+        reused; the bytes read become :attr:`content` (as for the redirects in
+        ``history``).  Nothing is read when the connection could not be reused anyway
+        (``Connection: close``, or a body delimited by the server closing), nor past
+        ``limit`` bytes: the connection is then closed instead."""
+        body = self._body
+        kept: list[bytes] = []
+        try:
+            if body is not None and self._on_done is not None and self._keeps_connection():
+                total = 0
+                while limit is None or total <= limit:
+                    piece = await body.read_chunk()
+                    if not piece:
+                        break
+                    total += len(piece)
+                    kept.append(piece)
+        finally:
+            await self.aclose()
+            if self._content is None:
+                self._content = b"".join(kept)
+
+    def _keeps_connection(self) -> bool:
+        """Whether reading the body to its end would leave the connection reusable."""
+        body = self._body
+        if body is None or body.kind is BodyKind.CLOSE:
+            return False
+        return keep_alive(self.http_version, self.headers)
+
+    @property
+    def num_bytes_downloaded(self) -> int:
+        """Body bytes read so far as they came (chunked framing removed, content codings
+        not undone): what curl calls the download size."""
+        return self._body.received if self._body is not None else 0
+
     async def aclose(self) -> None:
         """Release the connection; if the body was not read to its end, close it."""
         self._finish(self._body is None or self._body.done)
@@ -271,9 +320,20 @@ class Response:
     @property
     def is_redirect(self) -> bool:
         """A 301/302/303/307/308 with a non-empty Location: a redirect that can be followed."""
-        from ._redirects import redirect_location
-
         return redirect_location(self.status, self.headers.get("location")) is not None
+
+    @property
+    def next_url(self) -> str | None:
+        """Where this response redirects to: its Location resolved against :attr:`url`
+        (without credentials), or None when it is no redirect or the Location is not a
+        valid http(s) URL."""
+        location = redirect_location(self.status, self.headers.get("location"))
+        if location is None:
+            return None
+        try:
+            return str(resolve_location(parse_url(self.url), location))
+        except Error:
+            return None
 
     def raise_for_status(self) -> Response:
         """Raise HTTPStatusError for a 4xx or 5xx status; return the response otherwise."""
@@ -299,6 +359,5 @@ def _too_large(limit: int, size: int, what: str) -> BodyTooLarge:
 
 def _check_deadline(body: BodyReader) -> None:
     """Raise ReadTimeout once the request's total deadline has passed."""
-    clock = body._clock
-    if clock.total_at is not None and clock.loop.time() >= clock.total_at:
+    if body.clock.expired():
         raise ReadTimeout("the total timeout expired while decoding the response body")

@@ -71,7 +71,7 @@ def context_for(verify: VerifyTypes, cert: CertTypes | None = None) -> ssl.SSLCo
         what = f"CA bundle {cafile!r}" if cafile else "TLS settings"
         if cert is not None:
             what += f" or client certificate {cert!r}"
-        raise TLSError(f"cannot load {what}: {exc}") from exc
+        raise TLSError(f"cannot load {what}: {exc}", reason="ca_bundle") from exc
 
 
 @functools.cache

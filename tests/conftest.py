@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -186,3 +188,23 @@ async def read_message(conn: RawConnection) -> tuple[bytes, bytes]:
         body = await conn.reader.readexactly(int(fields["content-length"]))
     conn.server.requests.append(head + body)
     return head, body
+
+
+# -- shared checks -------------------------------------------------------------------
+
+
+def assert_clean(session: Any) -> None:
+    """Nothing left in use: no connection carrying a request, no request waiting for
+    one, every open connection idle in the pool (read through ``Session.pool``)."""
+    pool = session.pool
+    assert pool.in_use == 0, pool
+    assert pool.waiting == 0, pool
+    assert pool.connections == pool.idle, pool
+
+
+def refused_port() -> int:
+    """A loopback port nothing listens on (bound, then closed): connecting is refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

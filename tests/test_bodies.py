@@ -267,7 +267,7 @@ async def test_text_mode_file_refused_before_any_byte(
         assert isinstance(info.value, ValueError)
         with pytest.raises(rawhttp.InvalidRequest, match="binary"):
             await s.post(server.url(), content=io.StringIO("text"))
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     assert server.connections == 0
     assert recorder.messages == []
 
@@ -283,8 +283,8 @@ async def test_str_yielding_iterator_is_invalid_request(rec: tuple[Recorder, Raw
             await s.post(server.url(), content=iter(["a", "b"]))
         with pytest.raises(rawhttp.InvalidRequest, match="must yield bytes, not str"):
             await s.post(server.url(), content=agen())
-        assert not s._active
-        assert s._pool.count == s._pool.idle_count
+        assert s.pool.in_use == 0
+        assert s.pool.connections == s.pool.idle
         # The session is still usable.
         r = await s.post(server.url(), content=b"fine")
         assert r.content == b"ok"

@@ -17,10 +17,12 @@ import zlib
 from collections.abc import Awaitable, Callable
 
 import pytest
-from conftest import RawConnection, RawServer, read_message
+from conftest import RawConnection, RawServer, assert_clean, read_message
 
 import rawhttp
-from rawhttp._http11 import WHOLE_READ, BodyReader, Clock, receive_head
+from rawhttp._body_reader import WHOLE_READ, BodyReader
+from rawhttp._config import Clock, Timeout
+from rawhttp._http11 import receive_head
 
 MakeServer = Callable[..., Awaitable[RawServer]]
 ROOT = pathlib.Path(rawhttp.__file__).parent.parent
@@ -98,10 +100,6 @@ async def routes(raw_server: MakeServer) -> tuple[Routes, RawServer]:
     handler = Routes()
     return handler, await raw_server(handler)
 
-
-def assert_clean(s: rawhttp.Session) -> None:
-    assert not s._active
-    assert s._pool.count == s._pool.idle_count
 
 
 async def wait_for(condition: Callable[[], bool]) -> None:
@@ -410,9 +408,9 @@ async def parsed(data: bytes, limit: int | None) -> tuple[rawhttp.Response, Cloc
     reader = asyncio.StreamReader(limit=1 << 20)
     reader.feed_data(data)
     reader.feed_eof()
-    clock = Clock(None)
-    head_ = await receive_head(reader, "GET", limits(limit), clock, None)
-    body = BodyReader(reader, head_.framing, limits(limit), clock, None)
+    clock = Clock(Timeout(None))
+    head_ = await receive_head(reader, "GET", limits(limit), clock)
+    body = BodyReader(reader, head_.framing, limits(limit), clock)
     response = rawhttp.Response(
         status=head_.status,
         reason=head_.reason,

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from rawhttp import Limits, ProtocolError, ReadError, ReadTimeout
-from rawhttp._http11 import READ_CHUNK, BodyReader, Clock, _receive_buffer
+from rawhttp._body_reader import READ_CHUNK, BodyReader
+from rawhttp._config import Clock, Timeout
+from rawhttp._http11 import receive_buffer
 from rawhttp._parse import BodyKind, Framing
 from rawhttp._trace import TraceEvent, TracingReader, _Emitter
 
@@ -98,7 +100,7 @@ async def read_body(
         try:
             if how not in ("trickle", "random_pieces"):
                 await feeder
-            body_reader = BodyReader(reader, framing, limits or Limits(), Clock(None), None)
+            body_reader = BodyReader(reader, framing, limits or Limits(), Clock(Timeout(None)))
             if size is None:
                 body = await body_reader.read_all()
             else:
@@ -154,7 +156,7 @@ async def test_wire_bytes_of_a_large_chunked_body() -> None:
 async def test_wire_bytes_counts_pieces_as_they_are_read() -> None:
     reader = asyncio.StreamReader()
     reader.feed_data(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
-    body = BodyReader(reader, CHUNKED, Limits(), Clock(None), None)
+    body = BodyReader(reader, CHUNKED, Limits(), Clock(Timeout(None)))
     assert (body.received, body.wire_bytes) == (0, 0)
     assert await body.read_chunk(2) == b"ab"
     assert (body.received, body.wire_bytes) == (2, 5)
@@ -185,7 +187,7 @@ async def test_buffered_bytes_are_taken_without_stream_calls(framing: Framing, w
     reader = asyncio.StreamReader()
     reader.feed_data(wire + NEXT)
     forbid_stream_calls(reader)
-    body = BodyReader(reader, framing, Limits(), Clock(None), None)
+    body = BodyReader(reader, framing, Limits(), Clock(Timeout(None)))
     pieces = []
     while piece := await body.read_chunk(2):
         assert len(piece) <= 2
@@ -253,7 +255,7 @@ async def test_crlf_after_data_arriving_later() -> None:
     then the CRLF is waited for (and checked) before the last byte."""
     reader = asyncio.StreamReader()
     reader.feed_data(b"5\r\nhello")
-    body = BodyReader(reader, CHUNKED, Limits(), Clock(None), None)
+    body = BodyReader(reader, CHUNKED, Limits(), Clock(Timeout(None)))
     assert await body.read_chunk() == b"hell"
     last = asyncio.create_task(body.read_chunk())
     await asyncio.sleep(0)
@@ -272,7 +274,7 @@ async def test_stored_error_raised_before_buffered_bytes() -> None:
     reader = asyncio.StreamReader()
     reader.feed_data(b"hello")
     reader.set_exception(ConnectionResetError("reset"))
-    body = BodyReader(reader, CONTENT_LENGTH, Limits(), Clock(None), None)
+    body = BodyReader(reader, CONTENT_LENGTH, Limits(), Clock(Timeout(None)))
     with pytest.raises(ReadError):
         await body.read_chunk()
 
@@ -284,7 +286,7 @@ async def test_read_timeout_bounds_each_wait(framing: Framing) -> None:
     wire = b"b\r\nhello world\r\n" if chunked else CL_WIRE
     reader = asyncio.StreamReader()
     reader.feed_data(wire[:8])
-    body = BodyReader(reader, framing, Limits(), Clock(None), 0.05)
+    body = BodyReader(reader, framing, Limits(), Clock(Timeout(None, read=0.05)))
     got = await body.read_chunk()
     assert got == (b"hello" if chunked else b"hello wo")
     with pytest.raises(ReadTimeout):
@@ -301,7 +303,7 @@ async def test_slow_but_steady_body_is_not_cut_by_the_read_timeout() -> None:
             reader.feed_data(data[i : i + 100])
 
     task = asyncio.create_task(drip())
-    body = BodyReader(reader, CHUNKED, Limits(), Clock(None), 0.5)
+    body = BodyReader(reader, CHUNKED, Limits(), Clock(Timeout(None, read=0.5)))
     assert await body.read_all() == b"x" * 1024
     await task
     assert body.wire_bytes == len(data)
@@ -309,10 +311,10 @@ async def test_slow_but_steady_body_is_not_cut_by_the_read_timeout() -> None:
 
 async def test_only_a_plain_stream_reader_is_read_directly() -> None:
     plain = asyncio.StreamReader()
-    assert _receive_buffer(plain) is plain._buffer
-    assert _receive_buffer(traced(plain, [])) is None
+    assert receive_buffer(plain) is plain._buffer
+    assert receive_buffer(traced(plain, [])) is None
 
     class Sub(asyncio.StreamReader):
         pass
 
-    assert _receive_buffer(Sub()) is None
+    assert receive_buffer(Sub()) is None

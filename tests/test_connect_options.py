@@ -222,8 +222,8 @@ async def test_local_address_of_the_wrong_family_ip(raw_server) -> None:
     async with rawhttp.Session(timeout=QUICK, local_address="::1") as s:
         with pytest.raises(rawhttp.ConnectError):
             await s.get(server.url())
-        assert s._pool.count == 0
-        assert not s._active
+        assert s.pool.connections == 0
+        assert s.pool.in_use == 0
     assert server.connections == 0
 
 
@@ -233,7 +233,7 @@ async def test_local_address_of_the_wrong_family_name(raw_server) -> None:
         async with rawhttp.Session(timeout=QUICK, local_address="::1") as s:
             with pytest.raises(rawhttp.ConnectError, match="no address of the family"):
                 await s.get(f"http://localhost:{server.port}/")
-            assert s._pool.count == 0
+            assert s.pool.connections == 0
     assert server.connections == 0
 
 
@@ -354,7 +354,7 @@ async def test_session_without_happy_eyeballs_waits_for_the_first_address(raw_se
         async with rawhttp.Session(timeout=timeout, happy_eyeballs_delay=None) as s:
             with pytest.raises(rawhttp.ConnectTimeout):
                 await s.get(f"http://localhost:{server.port}/")
-            assert s._pool.count == 0
+            assert s.pool.connections == 0
         await settle()
     assert [f for f, _, _ in attempts.started] == [V6]
     assert attempts.sockets[0].fileno() == -1
@@ -374,7 +374,7 @@ async def test_session_all_addresses_refused_is_connect_error() -> None:
                 await s.get(f"http://localhost:{port}/")
             assert not isinstance(caught.value, rawhttp.TimeoutError)
             assert "2 addresses failed" in str(caught.value)
-            assert s._pool.count == 0
+            assert s.pool.connections == 0
 
 
 # -- _connect_race and _interleave ------------------------------------------------------------
@@ -610,6 +610,6 @@ async def test_plain_connections_receive_in_smaller_pieces(raw_server) -> None:
     server = await raw_server(big)
     async with rawhttp.Session(timeout=QUICK) as s:
         r = await s.get(server.url())
-        (conn,) = s._pool._idle[next(iter(s._pool._idle))]
+        (conn,) = s._transport.pool._idle[next(iter(s._transport.pool._idle))]
         assert conn.writer.transport.max_size == _connection.RECEIVE_SIZE == 128 * 1024
     assert r.content == body

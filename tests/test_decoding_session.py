@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 import brotli
 import pytest
-from conftest import RawConnection, RawServer, head_fields, read_message
+from conftest import RawConnection, RawServer, assert_clean, head_fields, read_message
 
 import rawhttp
 
@@ -101,10 +101,6 @@ async def stream_chunks(
         it = r.iter_raw(chunk_size) if raw else r.iter_bytes(chunk_size)
         return [chunk async for chunk in it]
 
-
-def assert_clean(s: rawhttp.Session) -> None:
-    assert not s._active
-    assert s._pool.count == s._pool.idle_count
 
 
 # -- each coding ------------------------------------------------------------------

@@ -11,24 +11,18 @@ import pytest
 from conftest import RawConnection, head_fields
 
 import rawhttp
-from rawhttp import _session
+from rawhttp import _request
 
-QUICK = rawhttp.Timeout(5.0)
+QUICK = rawhttp.Timeout(5.0, expect_continue=0.2)
+"""Tests that need the client to give up waiting for 100 do so after 0.2 s."""
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 MIB = 1024 * 1024
-ORIGINAL_TIMEOUT = _session.EXPECT_CONTINUE_TIMEOUT
-
-
-@pytest.fixture(autouse=True)
-def short_expect_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests that need the client to give up waiting for 100 do so after 0.2 s."""
-    monkeypatch.setattr(_session, "EXPECT_CONTINUE_TIMEOUT", 0.2)
-
-
-def test_module_constants() -> None:
-    assert ORIGINAL_TIMEOUT == 1.0  # read at import, before the fixture patched it
-    assert _session.EXPECT_CONTINUE_THRESHOLD == 1024 * 1024
+def test_defaults() -> None:
+    assert rawhttp.Timeout(5.0).expect_continue == 1.0  # not set by the default value
+    assert rawhttp.Timeout(None).expect_continue == 1.0
+    assert rawhttp.Timeout(expect_continue=None).expect_continue is None
+    assert _request.EXPECT_CONTINUE_THRESHOLD == 1024 * 1024
 
 
 # -- server side helpers --------------------------------------------------------------
@@ -313,14 +307,11 @@ async def test_body_sent_after_the_timeout_when_no_100_comes(raw_server) -> None
     assert r.timings.bytes_sent == len(seen.heads[0]) + len(b"late body")
 
 
-async def test_timeout_constant_is_read_at_request_time(
-    raw_server, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_session, "EXPECT_CONTINUE_TIMEOUT", 0.05)
+async def test_expect_continue_timeout_per_request(raw_server) -> None:
     seen = Seen()
     server = await raw_server(ignoring(seen))
     async with rawhttp.Session(timeout=QUICK, expect_continue=True) as s:
-        await s.post(server.url(), content=b"x")
+        await s.post(server.url(), content=b"x", timeout=rawhttp.Timeout(5.0, expect_continue=0.05))
     assert 0.045 <= seen.body_delay[0] < 0.19
 
 
@@ -332,7 +323,7 @@ async def test_103_without_100_still_sends_the_body_after_the_timeout(raw_server
     hints = b"HTTP/1.1 103 Early Hints\r\nLink: </a.js>; rel=preload\r\n\r\n"
     server = await raw_server(ignoring(seen, before=hints))
     got: list[int] = []
-    timeout = rawhttp.Timeout(1.5)
+    timeout = rawhttp.Timeout(1.5, expect_continue=0.2)
     async with rawhttp.Session(
         timeout=timeout, on_informational=lambda i: got.append(i.status)
     ) as s:
@@ -499,8 +490,8 @@ async def test_server_closes_while_client_waits(raw_server, how: str) -> None:
             async with asyncio.timeout(3):
                 await s.post(server.url(), content=b"data" * 1000)
         assert time.monotonic() - started < 1.0
-        assert not s._active
-        assert s._pool.count == 0
+        assert s.pool.in_use == 0
+        assert s.pool.connections == 0
     assert count_expect(seen.heads[0]) == 1
 
 
@@ -600,11 +591,8 @@ async def test_trace_shows_the_body_after_the_100(raw_server) -> None:
     assert b"".join(e.data for e in events if e.kind == "receive") == CONTINUE + OK
 
 
-async def test_total_timeout_bounds_the_wait_for_100(
-    raw_server, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_total_timeout_bounds_the_wait_for_100(raw_server) -> None:
     """The total deadline covers the whole request, the wait for 100 included."""
-    monkeypatch.setattr(_session, "EXPECT_CONTINUE_TIMEOUT", 1.0)
 
     async def silent(conn: RawConnection) -> None:
         await read_head(conn)

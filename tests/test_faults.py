@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 import trustme
-from conftest import Handler, RawConnection, RawServer, read_message
+from conftest import Handler, RawConnection, RawServer, assert_clean, read_message, refused_port
 
 import rawhttp
 
@@ -161,19 +161,6 @@ async def stream_to_end(s: rawhttp.Session, url: str, chunk_size: int) -> int:
     return total
 
 
-def assert_clean(s: rawhttp.Session) -> None:
-    pool = s._pool
-    assert not s._active, s._active
-    assert pool.waiting == 0
-    assert pool.count == pool.idle_count, pool
-
-
-def refused_port() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 # -- the server closes an idle keep-alive connection ---------------------------------
@@ -207,7 +194,7 @@ async def test_idle_connection_closed_by_server_is_noticed_before_use(
     server = await origin.serve(one_answer_then(end))
     async with origin.session() as s:
         assert (await s.get(origin.url(server))).content == b"hello"
-        assert s._pool.idle_count == 1
+        assert s.pool.idle == 1
         await wait_until(lambda: server.open_now == 0)
         await asyncio.sleep(0.1)  # the client's loop sees the FIN / RST
         r = await s.request(
@@ -249,7 +236,7 @@ async def test_reset_mid_body_then_session_still_usable(origin: Origin) -> None:
             await stream_to_end(s, origin.url(server), 100)
         assert time.monotonic() - start < 2.0
         assert_clean(s)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         for _ in range(3):
             assert (await s.get(origin.url(server))).content == b"hello"
         assert_clean(s)
@@ -280,7 +267,7 @@ async def test_stall_after_headers_is_read_timeout(origin: Origin) -> None:
                 await r.read()
             assert 0.45 <= time.monotonic() - start < 3.0
         assert_clean(s)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
 
 
 async def test_stall_before_headers_is_read_timeout(origin: Origin) -> None:
@@ -330,8 +317,8 @@ async def test_pool_of_one_held_by_a_stream_is_pool_timeout(origin: Origin) -> N
                 await s.get(origin.url(server))
             assert 0.45 <= time.monotonic() - start < 3.0
             assert isinstance(info.value, TimeoutError)
-            assert s._pool.waiting == 0
-            assert s._pool.count == 1
+            assert s.pool.waiting == 0
+            assert s.pool.connections == 1
             assert await held.read() == b"hello"
         assert (await s.get(origin.url(server))).content == b"hello"
         assert_clean(s)
@@ -351,7 +338,7 @@ async def test_refused_port_is_connect_error_at_once(origin: Origin) -> None:
             assert time.monotonic() - start < 1.0
             assert not isinstance(info.value, rawhttp.TimeoutError)
             assert "refused" in str(info.value)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
 
 
@@ -373,14 +360,14 @@ async def run_load(
             nonlocal peak_active
             async with sem:
                 r = await s.get(origin.url(server, f"/{i}"))
-                peak_active = max(peak_active, len(s._active), s._pool.count)
+                peak_active = max(peak_active, s.pool.in_use, s.pool.connections)
                 return r.content
 
         results = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(total))), 60)
         elapsed = time.monotonic() - start
         assert results == [b"hello"] * total
         assert_clean(s)
-        assert s._pool.count <= max_connections
+        assert s.pool.connections <= max_connections
     assert peak_active <= max_connections
     assert len(server.requests) == total
     assert server.max_open <= max_connections
@@ -446,7 +433,7 @@ async def test_random_cancellations_leak_nothing(plain: Origin, seed: int) -> No
         async def sample() -> None:
             nonlocal peak
             for _ in range(100_000):
-                peak = max(peak, s._pool.count, len(s._active))
+                peak = max(peak, s.pool.connections, s.pool.in_use)
                 await asyncio.sleep(0)
 
         sampler = asyncio.create_task(sample())
@@ -464,9 +451,9 @@ async def test_random_cancellations_leak_nothing(plain: Origin, seed: int) -> No
         cancelled = sum(isinstance(r, asyncio.CancelledError) for r in results)
         assert 50 <= cancelled < 200
         assert_clean(s)
-        assert s._pool.count <= 5
+        assert s.pool.connections <= 5
         # The server's view agrees: every connection it still holds is one idle in the pool.
-        await wait_until(lambda: server.open_now == s._pool.count)
+        await wait_until(lambda: server.open_now == s.pool.connections)
         # Every slot is usable: 100 more requests succeed, 5 connections at most.
         short = rawhttp.Timeout(5.0)
         again = await asyncio.wait_for(
@@ -474,7 +461,7 @@ async def test_random_cancellations_leak_nothing(plain: Origin, seed: int) -> No
         )
         assert [r.content for r in again] == [BODY] * 100
         assert_clean(s)
-        assert s._pool.count <= 5
+        assert s.pool.connections <= 5
     # (server.max_open may exceed 5 here: a connection the client closed on cancellation
     # is still counted by the server until its handler notices.)
     await server.close()

@@ -21,7 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rawhttp import Headers, Limits, ProtocolError
-from rawhttp._http11 import BodyReader, Clock, Head, receive_head
+from rawhttp._body_reader import BodyReader
+from rawhttp._config import Clock, Timeout
+from rawhttp._http11 import Head, receive_head
 from rawhttp._parse import BodyKind
 from rawhttp._serialize import encode_fields, request_head
 from rawhttp._url import parse_url
@@ -183,9 +185,9 @@ async def rawhttp_parse(
     feeder = asyncio.create_task(feed())
     try:
         async with asyncio.timeout(5):
-            clock = Clock(None)
-            head = await receive_head(reader, method, limits, clock, None)
-            body_reader = BodyReader(reader, head.framing, limits, clock, None)
+            clock = Clock(Timeout(None))
+            head = await receive_head(reader, method, limits, clock)
+            body_reader = BodyReader(reader, head.framing, limits, clock)
             body = await body_reader.read_all()
     finally:
         await feeder

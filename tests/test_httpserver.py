@@ -362,8 +362,8 @@ async def test_keep_alive_reuse_with_threaded_server(threaded_server: HTTPServer
             r = await s.post(threaded_server.url_for("/ka"), content=b"abc")
             assert r.text == "post"
             responses.append(r)
-        assert s._pool.count == (1 if all(keeps_alive(r) for r in responses) else 0)
-        assert not s._active
+        assert s.pool.connections == (1 if all(keeps_alive(r) for r in responses) else 0)
+        assert s.pool.in_use == 0
     threaded_server.check_assertions()
     assert_reuse_as_offered(responses, threaded_server)
 
@@ -372,7 +372,7 @@ async def test_concurrent_requests_threaded_server(threaded_server: HTTPServer) 
     threaded_server.expect_request("/c").respond_with_data("c")
     async with rawhttp.Session(timeout=QUICK, max_connections=4) as s:
         results = await asyncio.gather(*(s.get(threaded_server.url_for("/c")) for _ in range(20)))
-        assert s._pool.count <= 4
+        assert s.pool.connections <= 4
     assert [r.text for r in results] == ["c"] * 20
     assert len(remote_ports(threaded_server)) == 20
     if all(keeps_alive(r) for r in results):

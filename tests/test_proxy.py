@@ -582,7 +582,7 @@ async def test_cancelled_during_connect_leaks_nothing(raw_server: MakeRaw) -> No
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     for _ in range(100):  # the proxy sees the socket closed
         if proxy.open_now == 0:
             break
@@ -602,7 +602,7 @@ async def test_connect_refused_with_a_status_is_proxy_error(
     ) as s:
         with pytest.raises(rawhttp.ProxyError) as info:
             await s.get("https://origin.test:8443/")
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     err = info.value
     assert err.status == status
     assert isinstance(err, rawhttp.TransportError)
@@ -635,7 +635,7 @@ async def test_connect_without_a_valid_reply_is_proxy_error(
     async with rawhttp.Session(timeout=QUICK, proxy=proxy.url(), trust_env=False) as s:
         with pytest.raises(rawhttp.ProxyError) as info:
             await s.get("https://origin.test/")
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     assert info.value.status is None
     assert f"127.0.0.1:{proxy.port}" in str(info.value)
 
@@ -653,7 +653,7 @@ async def test_stalling_proxy_is_connect_timeout(raw_server: MakeRaw, reply: byt
         with pytest.raises(rawhttp.ConnectTimeout):
             await s.get("https://origin.test/")
         elapsed = time.monotonic() - start
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     assert 0.25 < elapsed < 2.0
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import pytest
 
 from rawhttp import Headers, Limits, ProtocolError
-from rawhttp._http11 import READ_CHUNK, BodyReader, Clock, Head, receive_head
+from rawhttp._body_reader import READ_CHUNK, BodyReader
+from rawhttp._config import Clock, Timeout
+from rawhttp._http11 import Head, receive_head
 from rawhttp._parse import BodyKind
 
 FEEDS = ["whole", "byte_by_byte", "trickle"]
@@ -53,9 +55,9 @@ async def parse(
         try:
             if how != "trickle":
                 await feeder
-            clock = Clock(None)
-            head = await receive_head(reader, method, limits, clock, None)
-            body_reader = BodyReader(reader, head.framing, limits, clock, None)
+            clock = Clock(Timeout(None))
+            head = await receive_head(reader, method, limits, clock)
+            body_reader = BodyReader(reader, head.framing, limits, clock)
             if chunk_size is None:
                 body = await body_reader.read_all()
             else:
@@ -78,7 +80,7 @@ async def read_head(data: bytes, how: str = "whole", *, limits: Limits | None = 
     reader = asyncio.StreamReader()
     await feed(reader, data, how)
     async with asyncio.timeout(10):
-        return await receive_head(reader, "GET", limits or Limits(), Clock(None), None)
+        return await receive_head(reader, "GET", limits or Limits(), Clock(Timeout(None)))
 
 
 # -- well-formed messages ---------------------------------------------------------
@@ -184,9 +186,9 @@ async def test_message_completes_without_eof(case: str) -> None:
     reader = asyncio.StreamReader()
     reader.feed_data(data + SECOND)
     async with asyncio.timeout(5):
-        clock = Clock(None)
-        head = await receive_head(reader, "GET", Limits(), clock, None)
-        body = await BodyReader(reader, head.framing, Limits(), clock, None).read_all()
+        clock = Clock(Timeout(None))
+        head = await receive_head(reader, "GET", Limits(), clock)
+        body = await BodyReader(reader, head.framing, Limits(), clock).read_all()
     assert body == CASES[case][1]
     reader.feed_eof()
     assert await reader.read() == SECOND
@@ -453,10 +455,10 @@ async def test_pipelined_responses_on_one_reader() -> None:
     reader = asyncio.StreamReader()
     reader.feed_data(CL_RESPONSE + CHUNKED_RESPONSE + CL_RESPONSE)
     reader.feed_eof()
-    clock = Clock(None)
+    clock = Clock(Timeout(None))
     bodies = []
     for _ in range(3):
-        head = await receive_head(reader, "GET", Limits(), clock, None)
-        bodies.append(await BodyReader(reader, head.framing, Limits(), clock, None).read_all())
+        head = await receive_head(reader, "GET", Limits(), clock)
+        bodies.append(await BodyReader(reader, head.framing, Limits(), clock).read_all())
     assert bodies == [b"hello world", CHUNKED_BODY, b"hello world"]
     assert await reader.read() == b""

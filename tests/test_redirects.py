@@ -11,10 +11,10 @@ import pathlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from conftest import RawConnection, RawServer, head_fields, read_message
+from conftest import RawConnection, RawServer, assert_clean, head_fields, read_message
 
 import rawhttp
-from rawhttp._redirects import keeps_credentials, redirect_method, resolve_location
+from rawhttp._redirect_rules import keeps_credentials, redirect_method, resolve_location
 from rawhttp._url import parse_url
 
 MakeServer = Callable[..., Awaitable[RawServer]]
@@ -76,11 +76,6 @@ async def routed(raw_server: MakeServer) -> tuple[Router, RawServer]:
     router = Router()
     return router, await raw_server(router)
 
-
-def assert_clean(session: rawhttp.Session) -> None:
-    assert not session._active
-    assert session._pool.waiting == 0
-    assert session._pool.count == session._pool.idle_count
 
 
 # -- on and off -------------------------------------------------------------------
@@ -173,7 +168,7 @@ async def test_max_redirects(routed: tuple[Router, RawServer]) -> None:
             await s.get(server.url("/0"))
         assert isinstance(info.value, rawhttp.Error)
         assert_clean(s)
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
     assert router.path == ["/0", "/1", "/2"]
     async with rawhttp.Session(timeout=QUICK, follow_redirects=True, max_redirects=0) as s:
         with pytest.raises(rawhttp.TooManyRedirects):
@@ -499,7 +494,7 @@ async def test_redirect_body_drained_not_decoded_and_connection_reused(
         assert r.content == b"decoded at the end"
         assert [h.content for h in r.history] == [b"this is not gzip data at all", b"not brotl"]
         assert_clean(s)
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
     assert server.connections == 1
 
 
@@ -779,7 +774,7 @@ async def test_redirect_that_cannot_keep_its_connection_is_not_drained(
 
 
 def test_next_hop_is_the_one_policy() -> None:
-    from rawhttp._redirects import Hop, next_hop
+    from rawhttp._redirect_rules import Hop, next_hop
 
     here = parse_url("http://user:pw@h.example/a/b")
     assert next_hop(here, "GET", 200, "/x") is None

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import pytest
-from conftest import Handler, RawConnection, RawServer, replay
+from conftest import Handler, RawConnection, RawServer, assert_clean, refused_port, replay
 
 import rawhttp
 from rawhttp._connection import Connection
@@ -79,13 +79,6 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> Non
     assert predicate()
 
 
-def refused_port() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
-
 
 async def drain(
     s: rawhttp.Session, url: str, chunk_size: int = 65536, into: list[bytes] | None = None
@@ -97,13 +90,6 @@ async def drain(
             got.append(chunk)
     return b"".join(got)
 
-
-def assert_clean(session: rawhttp.Session) -> None:
-    """No connection is in use and every slot counted is an idle connection."""
-    pool = session._pool
-    assert not session._active, session._active
-    assert pool.waiting == 0
-    assert pool.count == pool.idle_count, pool
 
 
 # -- keep-alive ------------------------------------------------------------
@@ -117,7 +103,7 @@ async def test_keep_alive_reuses_one_connection(raw_server: MakeServer) -> None:
             assert r.status == 200
             assert r.content == b"hello"
         assert_clean(s)
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
     assert server.connections == 1
     assert len(server.requests) == 5
     assert all(req.startswith(b"GET /x HTTP/1.1\r\n") for req in server.requests)
@@ -144,7 +130,7 @@ async def test_connection_close_response_is_not_reused(raw_server: MakeServer) -
         for _ in range(3):
             r = await s.get(server.url())
             assert r.content == b"ok"
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
     assert server.connections == 3
 
@@ -155,7 +141,7 @@ async def test_request_connection_close_is_not_reused(raw_server: MakeServer) ->
         for _ in range(2):
             r = await s.get(server.url(), headers={"Connection": "close"})
             assert r.content == b"hello"
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     assert server.connections == 2
 
 
@@ -167,7 +153,7 @@ async def test_http10_response_is_not_reused(raw_server: MakeServer) -> None:
             r = await s.get(server.url())
             assert r.http_version == "HTTP/1.0"
             assert r.content == b"ok"
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     assert server.connections == 3
 
 
@@ -188,7 +174,7 @@ async def test_close_delimited_body_is_read_to_eof(raw_server: MakeServer) -> No
         assert r.content == body
         r = await s.get(server.url())
         assert r.content == body
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     assert server.connections == 2
 
 
@@ -221,7 +207,7 @@ async def test_body_shorter_than_content_length(raw_server: MakeServer, response
         assert isinstance(info.value, rawhttp.Error)
         with pytest.raises(rawhttp.ProtocolError):
             await drain(s, server.url())
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
 
 
@@ -234,7 +220,7 @@ async def test_short_body_via_stream_read(raw_server: MakeServer) -> None:
             async with s.stream("GET", server.url()) as r:
                 await r.read()
         assert_clean(s)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
 
 
 @pytest.mark.parametrize(
@@ -259,7 +245,7 @@ async def test_chunked_body_cut_off(raw_server: MakeServer, body: bytes) -> None
         with pytest.raises(rawhttp.ProtocolError):
             await drain(s, server.url(), 2)
         assert_clean(s)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
 
 
 async def test_reset_mid_body_then_session_still_works(raw_server: MakeServer) -> None:
@@ -294,7 +280,7 @@ async def test_server_closes_without_response(raw_server: MakeServer) -> None:
             assert isinstance(info.value, rawhttp.Error)
             assert "without sending a response" in str(info.value)
         assert_clean(s)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     # A fresh connection failing is not retried.
     assert server.connections == 2
 
@@ -339,7 +325,7 @@ async def test_stall_after_headers_read_timeout(raw_server: MakeServer) -> None:
         assert isinstance(info.value, TimeoutError)
         assert 0.25 <= elapsed < 3.0
         assert_clean(s)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
 
 
 async def test_stall_after_headers_while_streaming(raw_server: MakeServer) -> None:
@@ -372,7 +358,7 @@ async def test_stall_before_headers_read_timeout(raw_server: MakeServer) -> None
             await s.get(server.url())
         assert 0.25 <= time.monotonic() - start < 3.0
         assert_clean(s)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
 
 
 async def test_stall_inside_headers_read_timeout(raw_server: MakeServer) -> None:
@@ -480,7 +466,7 @@ async def test_write_timeout_when_server_does_not_read(raw_server: MakeServer) -
         assert isinstance(info.value, rawhttp.Error)
         assert 0.25 <= time.monotonic() - start < 5.0
         assert_clean(s)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
 
 
 async def test_connect_timeout_during_tls_handshake(raw_server: MakeServer) -> None:
@@ -492,7 +478,7 @@ async def test_connect_timeout_during_tls_handshake(raw_server: MakeServer) -> N
             await s.get(server.url(scheme="https"))
         assert isinstance(info.value, rawhttp.Error)
         assert 0.25 <= time.monotonic() - start < 3.0
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
 
 
@@ -506,7 +492,7 @@ async def test_refused_port_is_connect_error_quickly() -> None:
         assert not isinstance(info.value, rawhttp.TimeoutError)
         assert isinstance(info.value, rawhttp.Error)
         assert "refused" in str(info.value)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
 
 
@@ -540,7 +526,7 @@ async def test_idle_connection_past_keepalive_expiry_is_replaced(raw_server: Mak
         assert server.connections == 1
         await asyncio.sleep(0.25)
         await s.get(server.url())
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
     assert server.connections == 2
 
 
@@ -551,7 +537,7 @@ async def test_get_retried_once_when_reused_connection_closes(raw_server: MakeSe
         r = await s.get(server.url("/2"))
         assert r.content == b"hello"
         assert_clean(s)
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
     assert server.connections == 2
     assert [req.split(b" ")[1] for req in server.requests] == [b"/1", b"/2", b"/2"]
 
@@ -586,7 +572,7 @@ async def test_post_is_not_retried(raw_server: MakeServer, then: Handler, method
             await s.request(method, server.url(), content=b"once")
         assert isinstance(info.value, rawhttp.Error)
         assert_clean(s)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         # The session still works.
         assert (await s.get(server.url())).content == b"hello"
     assert server.connections == 2
@@ -603,7 +589,7 @@ async def test_retry_happens_only_once(raw_server: MakeServer) -> None:
         with pytest.raises(rawhttp.ProtocolError):
             await s.get(server.url())
         assert_clean(s)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     assert server.connections == 2
 
 
@@ -636,8 +622,8 @@ async def test_pool_timeout_when_the_only_connection_is_held(raw_server: MakeSer
             assert isinstance(info.value, rawhttp.Error)
             assert isinstance(info.value, rawhttp.TimeoutError)
             assert 0.25 <= elapsed < 3.0
-            assert s._pool.waiting == 0
-            assert s._pool.count == 1
+            assert s.pool.waiting == 0
+            assert s.pool.connections == 1
             await held.read()
         r = await s.get(server.url())
         assert r.content == b"hello"
@@ -650,7 +636,7 @@ async def test_waiting_request_gets_connection_when_stream_ends(raw_server: Make
     async with rawhttp.Session(timeout=QUICK, max_connections=1) as s:
         async with s.stream("GET", server.url()) as held:
             task = asyncio.create_task(s.get(server.url()))
-            await wait_until(lambda: s._pool.waiting == 1)
+            await wait_until(lambda: s.pool.waiting == 1)
             assert not task.done()
             await held.read()
         r = await asyncio.wait_for(task, 3.0)
@@ -666,8 +652,8 @@ async def test_max_connections_never_exceeded_under_load(raw_server: MakeServer)
 
         async def sample() -> None:
             for _ in range(10_000):
-                seen.append(s._pool.count)
-                assert len(s._active) <= 5
+                seen.append(s.pool.connections)
+                assert s.pool.in_use <= 5
                 await asyncio.sleep(0)
 
         sampler = asyncio.create_task(sample())
@@ -690,13 +676,13 @@ async def test_max_connections_over_several_origins(raw_server: MakeServer) -> N
         async def one(i: int) -> bytes:
             nonlocal peak
             r = await s.get(servers[i % 3].url())
-            peak = max(peak, s._pool.count, len(s._active))
+            peak = max(peak, s.pool.connections, s.pool.in_use)
             return r.content
 
         results = await asyncio.gather(*(one(i) for i in range(30)))
         assert results == [b"hello"] * 30
         assert peak <= 2
-        assert s._pool.count <= 2
+        assert s.pool.connections <= 2
         assert_clean(s)
     assert sum(len(srv.requests) for srv in servers) == 30
 
@@ -746,7 +732,7 @@ async def test_cancellation_at_random_points_leaks_nothing(
             assert result is None or isinstance(result, asyncio.CancelledError), repr(result)
         assert any(isinstance(r, asyncio.CancelledError) for r in results)
         assert_clean(s)
-        assert s._pool.count <= 2
+        assert s.pool.connections <= 2
         # Both slots are still usable: concurrent requests succeed (no PoolTimeout).
         short = rawhttp.Timeout(2.0)
         again = await asyncio.gather(*(s.get(server.url(), timeout=short) for _ in range(6)))
@@ -759,12 +745,12 @@ async def test_cancel_while_waiting_for_the_pool(raw_server: MakeServer) -> None
     async with rawhttp.Session(timeout=QUICK, max_connections=1) as s:
         async with s.stream("GET", server.url()) as held:
             task = asyncio.create_task(s.get(server.url()))
-            await wait_until(lambda: s._pool.waiting == 1)
+            await wait_until(lambda: s.pool.waiting == 1)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            assert s._pool.waiting == 0
-            assert s._pool.count == 1
+            assert s.pool.waiting == 0
+            assert s.pool.connections == 1
             await held.read()
         assert_clean(s)
         assert (await s.get(server.url(), timeout=1.0)).content == b"hello"
@@ -776,13 +762,13 @@ async def test_cancel_after_connection_handed_to_waiter(raw_server: MakeServer) 
     async with rawhttp.Session(timeout=QUICK, max_connections=1) as s:
         async with s.stream("GET", server.url()) as held:
             task = asyncio.create_task(s.get(server.url()))
-            await wait_until(lambda: s._pool.waiting == 1)
+            await wait_until(lambda: s.pool.waiting == 1)
             await held.read()  # hands the connection to the waiter's future
             task.cancel()  # before the waiting task got to run
         with pytest.raises(asyncio.CancelledError):
             await task
         assert_clean(s)
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
         assert (await s.get(server.url(), timeout=1.0)).content == b"hello"
     assert server.connections == 1
 
@@ -796,7 +782,7 @@ async def test_cancel_while_connecting(raw_server: MakeServer) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
         # The slot was released: a plain request goes through.
         ok = await raw_server(always(OK))
@@ -817,7 +803,7 @@ async def test_cancel_while_waiting_for_headers(raw_server: MakeServer) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
         assert (await s.get(server.url(), timeout=1.0)).content == b"hello"
     assert server.connections == 2
@@ -839,7 +825,7 @@ async def test_cancel_while_reading_the_body(raw_server: MakeServer) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
         assert (await s.get(server.url(), timeout=1.0)).content == b"hello"
     assert server.connections == 2
@@ -867,7 +853,7 @@ async def test_cancel_while_iterating_a_stream(raw_server: MakeServer) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
         assert (await s.get(server.url(), timeout=1.0)).content == b"hello"
 
@@ -915,7 +901,7 @@ async def test_invalid_request_sends_nothing(
         with pytest.raises(error):
             async with s.stream(method, server.url() + str(path)[1:], **kwargs):  # type: ignore[arg-type]
                 pass
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
     await asyncio.sleep(0.05)
     assert server.connections == 0
@@ -1000,14 +986,14 @@ async def test_leaving_stream_early_closes_the_connection(raw_server: MakeServer
             async for chunk in r.iter_bytes(1000):
                 assert chunk == BIG[:1000]
                 break
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
         async with s.stream("GET", server.url()) as r:
             pass  # body never read
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         r = await s.get(server.url())
         assert r.content == BIG
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
     assert server.connections == 3
 
 
@@ -1037,7 +1023,7 @@ async def test_read_after_full_iteration_raises(raw_server: MakeServer) -> None:
             with pytest.raises(rawhttp.ResponseNotRead):
                 await r.read()
         assert_clean(s)
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
 
 
 async def test_read_after_partial_iteration_raises(raw_server: MakeServer) -> None:
@@ -1161,7 +1147,7 @@ async def test_unrequested_101_is_protocol_error(raw_server: MakeServer) -> None
         with pytest.raises(rawhttp.ProtocolError, match="101") as info:
             await s.get(server.url())
         assert isinstance(info.value, rawhttp.Error)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
         assert_clean(s)
 
 
@@ -1198,7 +1184,7 @@ async def test_connection_repr(raw_server: MakeServer) -> None:
     server = await raw_server(always(OK))
     async with rawhttp.Session(timeout=QUICK) as s:
         await s.get(server.url())
-        (conns,) = s._pool._idle.values()
+        (conns,) = s._transport.pool._idle.values()
         (conn,) = conns
         assert isinstance(conn, Connection)
         assert repr(conn) == f"<Connection http://127.0.0.1:{server.port} idle requests=1>"
@@ -1206,9 +1192,9 @@ async def test_connection_repr(raw_server: MakeServer) -> None:
         assert repr(conn) == f"<Connection http://127.0.0.1:{server.port} idle requests=2>"
         async with s.stream("GET", server.url()) as r:
             assert repr(conn) == f"<Connection http://127.0.0.1:{server.port} active requests=3>"
-            assert "active=1" in repr(s)
+            assert "in_use=1" in repr(s)
             await r.read()
-        assert "<Session open active=0" in repr(s)
+        assert repr(s) == "<Session open connections=1/100 idle=1 in_use=0 waiting=0>"
     assert repr(conn) == f"<Connection http://127.0.0.1:{server.port} closed requests=3>"
     assert repr(s).startswith("<Session closed")
 
@@ -1321,11 +1307,11 @@ async def test_aclose_closes_everything_and_later_use_raises(raw_server: MakeSer
     s = rawhttp.Session(timeout=QUICK)
     async with s:
         await asyncio.gather(*(s.get(server.url()) for _ in range(3)))
-        assert s._pool.idle_count >= 1
+        assert s.pool.idle >= 1
         assert server.open_now >= 1
         assert not s.is_closed
     assert s.is_closed
-    assert s._pool.count == 0
+    assert s.pool.connections == 0
     await wait_until(lambda: server.open_now == 0)
     for call in (
         lambda: s.get(server.url()),
@@ -1357,8 +1343,8 @@ async def test_aclose_closes_connections_in_use(raw_server: MakeServer) -> None:
             with pytest.raises(rawhttp.Error) as info:
                 await r.read()
             assert isinstance(info.value, rawhttp.TransportError)
-        assert s._pool.count == 0
-        assert not s._active
+        assert s.pool.connections == 0
+        assert s.pool.in_use == 0
 
 
 async def test_aclose_while_request_in_flight(raw_server: MakeServer) -> None:
@@ -1373,8 +1359,8 @@ async def test_aclose_while_request_in_flight(raw_server: MakeServer) -> None:
         await s.aclose()
         with pytest.raises(rawhttp.Error):
             await asyncio.wait_for(task, 3.0)
-        assert s._pool.count == 0
-        assert not s._active
+        assert s.pool.connections == 0
+        assert s.pool.in_use == 0
 
 
 async def test_aclose_wakes_requests_waiting_for_the_pool(raw_server: MakeServer) -> None:
@@ -1382,16 +1368,16 @@ async def test_aclose_wakes_requests_waiting_for_the_pool(raw_server: MakeServer
     async with rawhttp.Session(timeout=rawhttp.Timeout(5.0, pool=4.0), max_connections=1) as s:
         async with s.stream("GET", server.url()):
             task = asyncio.create_task(s.get(server.url()))
-            await wait_until(lambda: s._pool.waiting == 1)
+            await wait_until(lambda: s.pool.waiting == 1)
             start = time.monotonic()
             await s.aclose()
             with pytest.raises(rawhttp.Error) as info:
                 await asyncio.wait_for(task, 3.0)
             assert time.monotonic() - start < 1.0
             assert not isinstance(info.value, rawhttp.PoolTimeout)
-        assert s._pool.count == 0
-        assert s._pool.waiting == 0
-        assert not s._active
+        assert s.pool.connections == 0
+        assert s.pool.waiting == 0
+        assert s.pool.in_use == 0
     assert server.connections == 1
 
 

@@ -170,8 +170,8 @@ async def test_default_verification_rejects_unknown_ca(tls_server: MakeTLS) -> N
         message = str(err).lower()
         assert "certificate verif" in message
         assert "failed" in message
-        assert s._pool.count == 0
-        assert not s._active
+        assert s.pool.connections == 0
+        assert s.pool.in_use == 0
     assert server.requests == []
 
 
@@ -182,7 +182,7 @@ async def test_wrong_hostname_is_rejected(tls_server: MakeTLS, ca_path: str) -> 
             await s.get(server.url())
         assert isinstance(info.value, rawhttp.Error)
         assert "certificate verif" in str(info.value).lower()
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     assert server.requests == []
 
 
@@ -210,12 +210,12 @@ async def test_keep_alive_over_tls(tls_server: MakeTLS, ca_path: str) -> None:
     async with rawhttp.Session(timeout=QUICK, verify=ca_path) as s:
         for _ in range(4):
             assert (await s.get(server.url())).content == BODY
-        (conns,) = s._pool._idle.values()
+        (conns,) = s._transport.pool._idle.values()
         (conn,) = conns
         assert repr(conn) == f"<Connection https://127.0.0.1:{server.port} idle requests=4>"
         async with s.stream("GET", server.url()) as r:
             assert b"".join([c async for c in r.iter_bytes(3)]) == BODY
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
     assert server.connections == 1
     assert len(server.requests) == 5
 
@@ -226,7 +226,7 @@ async def test_stale_tls_connection_is_replaced(tls_server: MakeTLS, ca_path: st
         assert (await s.get(server.url())).content == BODY
         await asyncio.sleep(0.15)
         assert (await s.post(server.url(), content=b"")).content == BODY
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
     assert server.connections == 2
 
 
@@ -245,8 +245,8 @@ async def test_missing_ca_bundle_is_tls_error(tmp_path: pathlib.Path) -> None:
     async with rawhttp.Session(timeout=QUICK, verify=missing) as s:
         with pytest.raises(rawhttp.TLSError, match="cannot load CA bundle"):
             await s.get("https://127.0.0.1:9/")
-        assert s._pool.count == 0
-        assert not s._active
+        assert s.pool.connections == 0
+        assert s.pool.in_use == 0
 
 
 async def test_invalid_ca_bundle_is_tls_error(tmp_path: pathlib.Path) -> None:

@@ -127,7 +127,7 @@ async def test_client_certificate_pair_is_presented(
         for _ in range(3):
             r = await s.get(server.url())
             assert r.content == b"ok"
-        assert s._pool.count == 1
+        assert s.pool.connections == 1
     assert server.connections == 1
     assert server.requests == 3
     assert server.peer_names == [(("DNS", "client.example"),)]
@@ -161,8 +161,8 @@ async def test_missing_client_certificate_is_a_rawhttp_error(
             await s.get(server.url())
         assert isinstance(info.value, rawhttp.TransportError)
         assert not isinstance(info.value, rawhttp.TimeoutError)
-        assert not s._active
-        assert s._pool.count == 0
+        assert s.pool.in_use == 0
+        assert s.pool.connections == 0
     assert server.requests == 0
 
 
@@ -178,7 +178,7 @@ async def test_missing_client_certificate_with_tls12_is_tls_error(
         with pytest.raises(rawhttp.ConnectError) as info:
             await s.get(server.url())
         assert not isinstance(info.value, rawhttp.TimeoutError)
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     assert server.requests == 0
 
 
@@ -195,7 +195,7 @@ async def test_client_certificate_from_another_ca_is_refused(
     ) as s:
         with pytest.raises((rawhttp.TLSError, rawhttp.ReadError, rawhttp.ProtocolError)):
             await s.get(server.url())
-        assert s._pool.count == 0
+        assert s.pool.connections == 0
     assert server.requests == 0
 
 
@@ -206,8 +206,8 @@ async def test_unreadable_client_certificate_is_tls_error(
     async with rawhttp.Session(timeout=QUICK, verify=ca_path, cert=missing) as s:
         with pytest.raises(rawhttp.TLSError, match="client certificate"):
             await s.get("https://127.0.0.1:9/")
-        assert s._pool.count == 0
-        assert not s._active
+        assert s.pool.connections == 0
+        assert s.pool.in_use == 0
     with pytest.raises(TypeError, match="load the client certificate into that context"):
         _tls.context_for(ssl.create_default_context(), missing)
 
@@ -251,12 +251,12 @@ async def test_unverified_connection_never_serves_a_verified_request(
         keys = {
             key[3]
             for s in (loose, strict)
-            for key in s._pool._idle  # type: ignore[index]
+            for key in s._transport.pool._idle  # type: ignore[index]
         }
         assert keys == {_tls.tls_key(False), _tls.tls_key(ca_path)}
-        (loose_key,) = loose._pool._idle
-        assert loose_key == ("https", "127.0.0.1", server.port, loose._tls_key)
-        assert default._pool.count == 0
+        (loose_key,) = loose._transport.pool._idle
+        assert loose_key == ("https", "127.0.0.1", server.port, loose._transport._tls_key)
+        assert default.pool.connections == 0
     assert server.connections == 2  # counted after a handshake: the refused one is not
 
 

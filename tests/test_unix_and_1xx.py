@@ -51,7 +51,7 @@ async def test_requests_go_to_the_unix_socket(unix_server) -> None:
         for _ in range(3):
             r = await s.get("http://api.local:8080/v1/items?x=1")
             assert (r.status, r.content) == (200, b"ok")
-        assert "via " + path in repr(s._pool._idle[next(iter(s._pool._idle))][0])
+        assert "via " + path in repr(s._transport.pool._idle[next(iter(s._transport.pool._idle))][0])
     assert connections() == 1  # kept alive
     assert requests[0].startswith(b"GET /v1/items?x=1 HTTP/1.1\r\nHost: api.local:8080\r\n")
 

@@ -1,0 +1,176 @@
+"""One request and its response on one connection: send the head and the body (after
+``100 Continue`` when the request expects it), receive the final response head, and
+hand back a :class:`Response` whose body is read from this connection.
+
+The ``expect_continue`` timeout is applied here; the write and read timeouts inside
+:mod:`rawhttp._http11` and :mod:`rawhttp._body_reader`.  When the response ends, the
+connection learns whether it may be reused (``Connection.end_exchange``) and goes
+back to whoever lent it (``release``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+from ._body import RequestBody
+from ._body_reader import BodyReader
+from ._config import Clock, Limits
+from ._connection import Connection
+from ._exceptions import ProtocolError
+from ._http11 import Head, receive_head, send_request, send_streamed, wait_for_continue
+from ._request import Request
+from ._response import Response
+from ._timings import Timings
+from ._trace import tracing
+
+__all__ = ["Sent", "exchange"]
+
+
+class Sent(NamedTuple):
+    """What one exchange sent and got: the final response head, the request bytes
+    written, when the request was written, and the bytes of 1xx heads read before a
+    final answer to ``Expect: 100-continue``."""
+
+    head: Head
+    bytes_sent: int
+    sent_at: float
+    interim_size: int
+    body_withheld: bool
+    """A final response came before ``100 Continue``: the body was not sent (and the
+    server may still expect it, so the connection is not reused)."""
+
+
+async def exchange(
+    conn: Connection,
+    request: Request,
+    head: bytes,
+    *,
+    expecting: bool,
+    client_close: bool,
+    limits: Limits,
+    decode: bool,
+    timings: Timings,
+    reused: bool,
+    release: Callable[[Connection], None],
+) -> Response:
+    """Send ``request`` (serialized as ``head``) on ``conn`` and return the response,
+    its body unread.  Failures before the response head propagate (the caller decides
+    about the connection and a retry); after that, the connection is the Response's
+    until its body ends, then ``release(conn)``."""
+    reader, writer = conn.reader, conn.writer
+    if request.trace is not None:
+        reader, writer, emitter = tracing(request.trace, conn.id, reader, writer)
+        conn.on_close = emitter.closed
+        if not reused:
+            await emitter.emit("connect", b"")
+    sent = await _send_and_receive(reader, writer, request, head, expecting, limits)
+    response_head = sent.head
+    first_byte_at = response_head.first_byte_at
+    sent_at = min(sent.sent_at, first_byte_at)  # a final answer to Expect came first
+    timings.reused = reused
+    timings.bytes_sent = sent.bytes_sent
+    # The phases add up to first_byte: pool (only the time spent waiting for a
+    # connection), connect and TLS were timed where they happened; send takes the
+    # rest up to the request written (building the head included), and wait runs
+    # to the first byte of the final response.
+    timings.send = max(0.0, sent_at - timings.start - timings.pool - timings.connect - timings.tls)
+    timings.wait = first_byte_at - sent_at
+    timings.first_byte = first_byte_at - timings.start
+    head_size = response_head.size + sent.interim_size
+    framing = response_head.framing
+    keep_alive = framing.keep_alive and not client_close and not sent.body_withheld
+    body = BodyReader(reader, framing, limits, request.clock)
+
+    def on_done(complete: bool) -> None:
+        now = time.monotonic()
+        timings.receive = now - first_byte_at
+        timings.total = now - timings.start
+        timings.bytes_received = head_size + body.wire_bytes
+        conn.end_exchange(complete=complete, keep_alive=keep_alive)
+        release(conn)
+
+    return Response(
+        status=response_head.status,
+        reason=response_head.reason,
+        http_version=response_head.http_version,
+        headers=response_head.headers,
+        url=str(request.url),
+        method=request.method,
+        body=body,
+        on_done=on_done,
+        decode=decode,
+        timings=timings,
+    )
+
+
+async def _send_and_receive(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    request: Request,
+    head: bytes,
+    expecting: bool,
+    limits: Limits,
+) -> Sent:
+    clock = request.clock
+    body = request.body
+    interim = 0
+    early: Head | None = None
+    if expecting:
+        assert body is not None
+        early, interim = await _expect_continue(reader, writer, request, head, limits)
+        if early is None:
+            sent = len(head) + await _send_body(writer, b"", body, clock)
+        else:
+            sent = len(head)  # a final response came first: the body is not sent
+    else:
+        sent = await _send_body(writer, head, body, clock)
+    sent_at = time.monotonic()
+    if early is not None:
+        return Sent(early, sent, sent_at, interim, True)
+    final = await receive_head(reader, request.method, limits, clock, request.on_head)
+    return Sent(final, sent, sent_at, interim, False)
+
+
+async def _send_body(
+    writer: asyncio.StreamWriter, head: bytes, body: RequestBody | None, clock: Clock
+) -> int:
+    """Write ``head`` (may be empty) and the body; the number of bytes written."""
+    if body is None or body.data is not None:
+        data = None if body is None else body.data
+        await send_request(writer, head, data, clock)
+        return len(head) + (len(data) if data else 0)
+    return await send_streamed(writer, head, body, clock)
+
+
+async def _expect_continue(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    request: Request,
+    head: bytes,
+    limits: Limits,
+) -> tuple[Head | None, int]:
+    """Send a head carrying ``Expect: 100-continue`` and wait for the server's
+    answer, all of it within the ``expect_continue`` timeout (and the total timeout).
+    Returns (None, bytes of the 1xx heads read) when the body should follow: 100
+    arrived, or nothing in time; or (the final response head, bytes of the 1xx heads
+    before it) when the server answered without waiting for the body."""
+    clock = request.clock
+    await send_request(writer, head, None, clock)
+    deadline = clock.until(clock.timeout.expect_continue)
+    interim = 0
+    for _ in range(limits.max_informational + 1):
+        line = await wait_for_continue(reader, deadline)
+        if line is None:
+            return None, interim
+        answer = await receive_head(
+            reader, request.method, limits, clock, request.on_head, first_line=line, single=True
+        )
+        if answer.status >= 200:
+            return answer, interim
+        interim += answer.size
+        if answer.status == 100:
+            return None, interim
+    raise ProtocolError(f"more than {limits.max_informational} 1xx interim responses")

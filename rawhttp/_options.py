@@ -1,0 +1,134 @@
+"""The one definition of the keyword options every request method takes
+(:class:`RequestOptions`), and the helpers that give each method built on it an
+explicit signature: ``help()`` and ``inspect.signature()`` list every option,
+mypy and IDEs check each keyword (``**options: Unpack[RequestOptions]``).
+
+Session.request/stream/get/..., SyncSession's methods and the one-shot functions
+all take these options; the one-shot functions add a few Session options
+(:class:`OneShotOptions`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
+
+if TYPE_CHECKING:
+    from ._body import Content
+    from ._config import Limits, Timeout
+    from ._headers import HeadersInput
+    from ._response import InformationalResponse
+    from ._tls import CertTypes, VerifyTypes
+    from ._trace import TraceHook
+
+__all__ = [
+    "REQUEST_OPTIONS",
+    "InformationalHook",
+    "OneShotOptions",
+    "ParamsInput",
+    "RequestOptions",
+    "check_options",
+    "signature_with",
+]
+
+ParamsInput: TypeAlias = "Mapping[str, Any] | Iterable[tuple[str, Any]]"
+InformationalHook: TypeAlias = "Callable[[InformationalResponse], Awaitable[None] | None]"
+
+
+class RequestOptions(TypedDict, total=False):
+    """Keyword options of every request method; each defaults to None.
+
+    - ``params``: a dict or pairs, form-encoded and added to the URL's query;
+    - ``headers``: a dict, pairs or :class:`Headers`; replace the Session's of the
+      same name (a value of None removes one of rawhttp's defaults);
+    - ``content``: bytes, str (UTF-8), a binary file (streamed, with its length when
+      it can be known) or an async or plain iterable of bytes (streamed chunked);
+    - ``data``: a dict or pairs sent as a form; ``json``: any JSON value (at most one
+      of content, data and json);
+    - ``auth``: ``(user, password)`` sent as Basic authorization;
+    - ``timeout``: a :class:`Timeout` or a number of seconds for this request;
+    - ``follow_redirects``: follow 3xx redirects for this request (bool);
+    - ``trace``: a callable given a :class:`TraceEvent` for each connect, send and
+      receive of this request;
+    - ``on_informational``: a callable given each 1xx interim response;
+    - ``expect_continue``: send ``Expect: 100-continue`` before the body (True), never
+      (False), or for bodies larger than 1 MiB (None).
+
+    None means "the Session's setting" for timeout, follow_redirects, trace,
+    on_informational and expect_continue.
+    """
+
+    params: ParamsInput | None
+    headers: HeadersInput | None
+    content: Content | None
+    data: Any
+    json: Any
+    auth: tuple[str, str] | None
+    timeout: Timeout | float | None
+    follow_redirects: bool | None
+    trace: TraceHook | None
+    on_informational: InformationalHook | None
+    expect_continue: bool | None
+
+
+class OneShotOptions(RequestOptions, total=False):
+    """The options of the one-shot functions (``rawhttp.get()`` ...): every request
+    option, and these options of the Session made for the one request."""
+
+    verify: VerifyTypes
+    cert: CertTypes | None
+    limits: Limits
+    max_redirects: int | None
+    decode_content: bool
+    proxy: str | None
+    no_proxy: str | None
+    trust_env: bool
+    local_address: str | None
+    happy_eyeballs_delay: float | None
+    unix_socket: str | os.PathLike[str] | None
+
+
+REQUEST_OPTIONS = frozenset(RequestOptions.__annotations__)
+ONE_SHOT_OPTIONS = REQUEST_OPTIONS | frozenset(OneShotOptions.__annotations__)
+
+
+def check_options(
+    where: str, options: Mapping[str, object], allowed: frozenset[str] = REQUEST_OPTIONS
+) -> None:
+    """Raise TypeError, as Python does, for a keyword that is not an option."""
+    for name in options:
+        if name not in allowed:
+            raise TypeError(f"{where}() got an unexpected keyword argument {name!r}")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def signature_with(
+    options: type, defaults: Callable[..., Any] | None = None
+) -> Callable[[F], F]:
+    """Give the decorated function (whose last parameter is ``**options``) an
+    explicit signature: its ``**options`` replaced by one keyword-only parameter per
+    key of the TypedDict ``options``, with the default the same-named parameter of
+    ``defaults`` has (a Session method or ``__init__``), else None."""
+
+    def decorate(function: F) -> F:
+        signature = inspect.signature(function)
+        kept = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        known = inspect.signature(defaults).parameters if defaults is not None else {}
+        hints: dict[str, Any] = {}
+        for klass in reversed(options.__mro__):
+            hints.update(getattr(klass, "__annotations__", {}))
+        for name in hints:  # in the order the TypedDict lists them
+            default = known[name].default if name in known else None
+            kept.append(
+                inspect.Parameter(
+                    name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=hints[name]
+                )
+            )
+        function.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+        return function
+
+    return decorate

@@ -1,0 +1,264 @@
+"""Building a request: the caller's method, URL and options (see
+:mod:`rawhttp._options`) turned into a :class:`Request`, the one object that travels
+down the Session's stack; and its header fields and serialized head.
+
+Nothing here does I/O.  Every field is validated when the Request is built, so a
+bad header raises :class:`InvalidRequest` before a connection is even asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
+
+from ._body import RequestBody, encode_body
+from ._config import Clock, Timeout
+from ._exceptions import InvalidRequest
+from ._http11 import Head
+from ._options import InformationalHook, ParamsInput
+from ._response import InformationalResponse
+from ._serialize import Field, encode_field, encode_fields, request_head
+from ._url import URL, parse_url
+
+if TYPE_CHECKING:
+    from ._trace import TraceHook
+
+__all__ = ["HeadCache", "Request", "RequestDefaults", "build_request"]
+
+HeadHook: TypeAlias = "Callable[[Head], Awaitable[None] | None]"
+EXPECT_CONTINUE_THRESHOLD: Final = 1024 * 1024
+"""With ``expect_continue=None`` (the default), request bodies of a known length
+above this many bytes are sent with ``Expect: 100-continue``."""
+EXPECT_FIELD: Final = encode_field("Expect", "100-continue")
+HEAD_CACHE_SIZE: Final = 256
+"""Request heads remembered per Session for repeated requests with default headers."""
+
+
+class RequestDefaults(NamedTuple):
+    """What a Session gives every request unless the request says otherwise."""
+
+    fields: list[Field]
+    """User-Agent, Accept, Accept-Encoding and the Session's ``headers=``, validated."""
+    auth: Field | None
+    timeout: Timeout
+    follow_redirects: bool
+    trace: TraceHook | None
+    on_head: HeadHook | None
+    expect_continue: bool | None
+
+
+class Request:
+    """One request on its way down the stack.
+
+    ``defaults`` are the Session's fields (without those a redirect dropped),
+    ``own`` the request's own headers, ``credentials`` the Authorization field from
+    ``auth=``; :meth:`fields` puts them together.  ``clock`` holds the deadlines,
+    created when the request started (the total timeout covers its redirects)."""
+
+    __slots__ = (
+        "body",
+        "clock",
+        "credentials",
+        "defaults",
+        "expect",
+        "follow",
+        "method",
+        "on_head",
+        "own",
+        "trace",
+        "url",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        *,
+        defaults: list[Field],
+        own: list[Field],
+        credentials: Field | None,
+        body: RequestBody | None,
+        clock: Clock,
+        follow: bool,
+        trace: TraceHook | None,
+        on_head: HeadHook | None,
+        expect: bool | None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.defaults = defaults
+        self.own = own
+        self.credentials = credentials
+        self.body = body
+        self.clock = clock
+        self.follow = follow
+        self.trace = trace
+        self.on_head = on_head
+        self.expect = expect
+
+    def fields(self) -> list[Field]:
+        """Session defaults not overridden, the request's own headers, then
+        Authorization (from ``auth=`` or the URL's userinfo) and Content-Type when the
+        request did not set them.  With none of those, the defaults list itself (the
+        head cache recognises it)."""
+        url = self.url
+        credentials = self.credentials
+        body = self.body
+        if not self.own and credentials is None and url.username is None and body is None:
+            return self.defaults
+        keys = {f.key for f in self.own}
+        fields = [f for f in self.defaults if f.key not in keys] + self.own
+        keys.update(f.key for f in self.defaults)
+        if "authorization" not in keys:
+            if credentials is None and url.username is not None:
+                credentials = basic_auth((url.username, url.password or ""))
+            if credentials is not None:
+                fields.append(credentials)
+        if body is not None and body.content_type and "content-type" not in keys:
+            fields.append(encode_field("Content-Type", body.content_type))
+        return fields
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.url}>"
+
+
+def build_request(
+    defaults: RequestDefaults, method: str, url: str, options: Mapping[str, Any]
+) -> Request:
+    """A Request from the caller's arguments (options already checked by name)."""
+    if not isinstance(method, str):
+        raise InvalidRequest(f"method must be a str, not {type(method).__name__}")
+    if method == "CONNECT":
+        raise InvalidRequest("CONNECT is not supported by Session.request")
+    get = options.get
+    params = get("params")
+    target = parse_url(with_params(url, params) if params else url)
+    content, data, json = get("content"), get("data"), get("json")
+    no_body = content is None and data is None and json is None
+    headers = get("headers")
+    auth = get("auth")
+    timeout = get("timeout")
+    follow = get("follow_redirects")
+    on_informational = get("on_informational")
+    expect = get("expect_continue")
+    return Request(
+        method,
+        target,
+        defaults=defaults.fields,
+        own=encode_fields(headers) if headers else [],
+        credentials=basic_auth(auth) if auth is not None else defaults.auth,
+        body=None if no_body else encode_body(content, data, json),
+        clock=Clock(defaults.timeout if timeout is None else Timeout.coerce(timeout)),
+        follow=defaults.follow_redirects if follow is None else follow,
+        trace=get("trace") or defaults.trace,
+        on_head=defaults.on_head if on_informational is None else head_hook(on_informational),
+        expect=defaults.expect_continue if expect is None else expect,
+    )
+
+
+def with_params(url: str, params: ParamsInput) -> str:
+    """``url`` with ``params`` form-encoded and appended to its query."""
+    from urllib.parse import urlencode
+
+    pairs = params if isinstance(params, Mapping) else list(params)
+    try:
+        query = urlencode(pairs, doseq=True)
+    except TypeError as exc:
+        raise InvalidRequest(f"params= cannot be encoded: {exc}") from exc
+    if not query:
+        return url
+    base, hash_, fragment = url.partition("#")
+    joiner = "&" if "?" in base else "?"
+    if base.endswith(("?", "&")):
+        joiner = ""
+    return f"{base}{joiner}{query}{hash_}{fragment}"
+
+
+def basic_auth(auth: tuple[str, str]) -> Field:
+    """The ``Authorization: Basic`` field for a (user, password) pair."""
+    try:
+        user, password = auth
+    except (TypeError, ValueError):
+        raise InvalidRequest("auth must be a (user, password) pair") from None
+    import base64  # only requests with credentials need it
+
+    token = base64.b64encode(f"{user}:{password}".encode())
+    return encode_field("Authorization", b"Basic " + token)
+
+
+def head_hook(hook: InformationalHook | None) -> HeadHook | None:
+    """The user's ``on_informational`` callback, as receive_head calls it."""
+    if hook is None:
+        return None
+
+    def on_head(head: Head) -> Awaitable[None] | None:
+        return hook(
+            InformationalResponse(head.status, head.reason, head.http_version, head.headers)
+        )
+
+    return on_head
+
+
+def says_close(fields: list[Field]) -> bool:
+    """Whether the request's own fields ask the server to close after the response."""
+    return any(f.key == "connection" and b"close" in f.value.lower() for f in fields)
+
+
+def with_expect(
+    fields: list[Field], body: RequestBody, expect: bool | None
+) -> tuple[list[Field], bool]:
+    """The fields, with ``Expect: 100-continue`` added when ``expect`` asks for it
+    (None: bodies over EXPECT_CONTINUE_THRESHOLD), and whether to wait for 100.  A
+    caller's own ``Expect: 100-continue`` is waited for too; an empty body never
+    gets one (RFC 9110 10.1.1)."""
+    if any(f.key == "expect" and f.value.lower() == b"100-continue" for f in fields):
+        return fields, True
+    if body.length == 0:
+        return fields, False
+    if expect or (expect is None and (body.length or 0) > EXPECT_CONTINUE_THRESHOLD):
+        return [*fields, EXPECT_FIELD], True
+    return fields, False
+
+
+class HeadCache:
+    """Request heads of requests without a body that carry only the Session's
+    default fields (the common repeated GET), built once per (method, URL, form)."""
+
+    __slots__ = ("_defaults", "_heads")
+
+    def __init__(self, defaults: list[Field]) -> None:
+        self._defaults = defaults
+        self._heads: dict[tuple[str, URL, bool], bytes] = {}
+
+    def head(
+        self,
+        method: str,
+        url: URL,
+        fields: list[Field],
+        body: RequestBody | None,
+        *,
+        absolute: bool,
+    ) -> bytes:
+        """The serialized request line and header section."""
+        if body is not None:
+            return request_head(
+                method,
+                url,
+                fields,
+                content_length=body.length,
+                chunked=body.chunked,
+                absolute=absolute,
+            )
+        length = 0 if method in ("POST", "PUT", "PATCH") else None
+        if fields is not self._defaults:
+            return request_head(method, url, fields, content_length=length, absolute=absolute)
+        heads = self._heads
+        key = (method, url, absolute)
+        head = heads.get(key)
+        if head is None:
+            if len(heads) >= HEAD_CACHE_SIZE:
+                heads.clear()
+            head = heads[key] = request_head(
+                method, url, fields, content_length=length, absolute=absolute
+            )
+        return head

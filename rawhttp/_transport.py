@@ -1,0 +1,262 @@
+"""The bottom of the Session's stack: route a request (direct, through a proxy, over
+a Unix socket), take a connection from the pool or open one, run the exchange on it,
+and give the connection back when its response ends.
+
+The pool timeout is applied here (:meth:`Transport.acquire`); the connect timeout in
+``Connection.open``.  A request that fails on a reused connection before any byte of
+a response arrived is sent once more on a new connection when it is idempotent and
+its body can be sent again (the connection had gone stale while idle).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Mapping
+from typing import Final, NamedTuple
+
+from ._config import DEFAULT_LIMITS, Limits
+from ._connection import Connection, PoolKey
+from ._exceptions import (
+    Error,
+    InvalidURL,
+    NoResponse,
+    PoolTimeout,
+    ResetBeforeResponse,
+    WriteError,
+    translate,
+)
+from ._exchange import exchange
+from ._pool import Open, Pool, PoolState, Reuse, Wait
+from ._proxy import Proxy, bypass_proxy, env_no_proxy, env_proxy, parse_proxy
+from ._request import HeadCache, Request, says_close, with_expect
+from ._response import Response
+from ._serialize import Field, encode_field
+from ._timings import Timings
+from ._tls import CertTypes, VerifyTypes, context_for, tls_key
+from ._url import URL
+
+__all__ = ["Route", "Transport", "proxy_settings"]
+
+IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+"""Methods retried once on a fresh connection when a reused one fails before any response byte."""
+
+
+class Route(NamedTuple):
+    """How a request travels: its pool key, the proxy it goes through (None:
+    direct), and whether its request line takes the absolute form (plain http via a
+    proxy, which then also gets the proxy's credentials as a header)."""
+
+    key: PoolKey
+    proxy: Proxy | None
+    absolute: bool
+
+
+class Transport:
+    """Connections for one Session: routing, the pool, opening and releasing."""
+
+    def __init__(
+        self,
+        *,
+        max_connections: int,
+        keepalive_expiry: float | None,
+        verify: VerifyTypes,
+        cert: CertTypes | None,
+        limits: Limits = DEFAULT_LIMITS,
+        decode: bool,
+        unix_socket: str | None,
+        proxies: Mapping[str, Proxy | None] | None,
+        no_proxy: str | None,
+        local_address: str | None,
+        happy_eyeballs_delay: float | None,
+        heads: HeadCache,
+    ) -> None:
+        self.pool = Pool(max_connections, keepalive_expiry)
+        self.verify = verify
+        self.cert = cert
+        self.limits = limits
+        self.decode = decode
+        self.unix_socket = unix_socket
+        self.local_address = local_address
+        self.happy_eyeballs_delay = happy_eyeballs_delay
+        self._tls_key = tls_key(verify, cert)
+        self._proxies = proxies
+        self._no_proxy = no_proxy
+        self._heads = heads
+        self._defaults_close: bool | None = None
+        self.closed = False
+
+    @property
+    def state(self) -> PoolState:
+        return self.pool.state
+
+    # -- one request -------------------------------------------------------------
+
+    async def send(self, request: Request) -> Response:
+        """The response to ``request``, its body unread (retried once on a fresh
+        connection when a reused one failed before any response byte)."""
+        timings = Timings(time.monotonic())
+        url = request.url
+        route = self.route(url)
+        fields = request.fields()
+        if route.absolute and route.proxy is not None and route.proxy.authorization is not None:
+            fields = [*fields, encode_field("Proxy-Authorization", route.proxy.authorization)]
+        body = request.body
+        expecting = False
+        if body is not None:
+            fields, expecting = with_expect(fields, body, request.expect)
+        head = self._heads.head(request.method, url, fields, body, absolute=route.absolute)
+        client_close = self._says_close(fields, request)
+        may_retry = request.method in IDEMPOTENT and (body is None or body.replayable)
+        fresh = False
+        while True:
+            conn, reused = await self.acquire(route, url, request, timings, fresh=fresh)
+            conn.requests += 1
+            try:
+                return await exchange(
+                    conn,
+                    request,
+                    head,
+                    expecting=expecting,
+                    client_close=client_close,
+                    limits=self.limits,
+                    decode=self.decode,
+                    timings=timings,
+                    reused=reused,
+                    release=self.release,
+                )
+            except (NoResponse, ResetBeforeResponse, WriteError):
+                self._fail(conn)
+                if reused and may_retry and not fresh:
+                    fresh = True  # the connection went stale while idle: once more, anew
+                    continue
+                raise
+            except BaseException:
+                self._fail(conn)
+                raise
+
+    def _says_close(self, fields: list[Field], request: Request) -> bool:
+        if fields is request.defaults:  # the common case: computed once
+            if self._defaults_close is None:
+                self._defaults_close = says_close(fields)
+            return self._defaults_close
+        return says_close(fields)
+
+    # -- routing --------------------------------------------------------------------
+
+    def route(self, url: URL) -> Route:
+        """The pool key, proxy and request form of a request to ``url``."""
+        proxy = self._proxy_for(url)
+        if proxy is None:
+            return Route((url.scheme, url.host, url.port, self._tls_key), None, False)
+        if url.scheme == "https":  # a tunnel per origin
+            return Route((url.scheme, url.host, url.port, (self._tls_key, proxy)), proxy, False)
+        # One connection to the proxy carries requests for any origin.
+        return Route(("http-proxy", proxy.host, proxy.port, proxy.authorization), proxy, True)
+
+    def _proxy_for(self, url: URL) -> Proxy | None:
+        """The proxy a request to ``url`` goes through, or None for a direct connection."""
+        if self.unix_socket is not None or self._proxies is None:
+            return None
+        proxy = self._proxies.get(url.scheme)
+        if proxy is None:
+            return None
+        if self._no_proxy and bypass_proxy(url.host, url.port, self._no_proxy):
+            return None
+        return proxy
+
+    # -- connections ---------------------------------------------------------------------
+
+    async def acquire(
+        self, route: Route, url: URL, request: Request, timings: Timings, *, fresh: bool
+    ) -> tuple[Connection, bool]:
+        """A connection for ``route``: reused from the pool, handed over by another
+        request, or newly opened; and whether it was reused.  The pool timeout bounds
+        the wait for a free slot."""
+        pool = self.pool
+        clock = request.clock
+        start = time.monotonic()
+        got = pool.checkout(route.key, start, reuse=not fresh)
+        if isinstance(got, Wait):
+            try:
+                with translate(PoolTimeout, PoolTimeout):
+                    async with asyncio.timeout_at(clock.until(clock.timeout.pool)):
+                        got = await got.waiter.future
+            except BaseException:
+                pool.cancel_wait(got.waiter)  # type: ignore[union-attr]
+                raise
+            timings.pool = time.monotonic() - start
+        if isinstance(got, Reuse):
+            assert isinstance(got.connection, Connection)
+            return got.connection, True
+        assert isinstance(got, Open)
+        try:
+            ssl_context = context_for(self.verify, self.cert) if url.scheme == "https" else None
+            conn = await Connection.open(
+                url,
+                route.key,
+                ssl_context=ssl_context,
+                deadline=clock.until(clock.timeout.connect),
+                unix_socket=self.unix_socket,
+                proxy=route.proxy,
+                local_address=self.local_address,
+                happy_eyeballs_delay=self.happy_eyeballs_delay,
+                limits=self.limits,
+                timings=timings,
+            )
+        except BaseException:
+            pool.release_slot()
+            raise
+        if self.closed:
+            conn.close()
+            pool.release_slot()
+            raise Error("the session was closed while connecting")
+        pool.opened(conn)
+        return conn, False
+
+    def release(self, conn: Connection) -> None:
+        """An exchange on ``conn`` is over: back to the pool if it may be reused (the
+        connection decides), else closed."""
+        if self.closed:
+            conn.close()
+        self.pool.checkin(conn, now=time.monotonic())
+        conn.on_close = None  # kept for reuse: a later close is not this request's
+
+    def _fail(self, conn: Connection) -> None:
+        """The exchange failed before its response: the connection is not reused."""
+        conn.end_exchange(complete=False, keep_alive=False)
+        self.release(conn)
+
+    async def aclose(self) -> None:
+        """Close every connection, idle or in use, and fail the requests waiting."""
+        self.closed = True
+        pool = self.pool
+        pool.close_idle()
+        pool.fail_waiters(lambda: Error("the session was closed"))
+        pool.close_in_use()
+        # Transports close their sockets on the next loop iteration.
+        await asyncio.sleep(0)
+
+
+def proxy_settings(
+    proxy: str | None, no_proxy: str | None, trust_env: bool
+) -> tuple[dict[str, Proxy | None] | None, str | None]:
+    """Proxies by URL scheme (None when no request can use one) and the NO_PROXY list,
+    from the Session's options and (with ``trust_env``) the environment."""
+    if no_proxy is None and trust_env:
+        no_proxy = env_no_proxy(os.environ)
+    if proxy is not None:
+        chosen = parse_proxy(proxy)
+        return {"http": chosen, "https": chosen}, no_proxy
+    if not trust_env:
+        return None, no_proxy
+    proxies: dict[str, Proxy | None] = {}
+    for scheme in ("http", "https"):
+        value = env_proxy(scheme, os.environ)
+        if value is not None:
+            try:
+                proxies[scheme] = parse_proxy(value)
+            except InvalidURL as exc:
+                raise InvalidURL(f"proxy for {scheme} URLs from the environment: {exc}") from None
+    return (proxies or None), no_proxy
