@@ -1,5 +1,5 @@
 """``python -m rawhttp URL``: the same as the ``rawhttp`` command."""
 
-from ._cli import main
+from .cli import main
 
 main()

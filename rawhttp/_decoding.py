@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any
 
 from ._exceptions import DecodingError
 
@@ -31,9 +32,31 @@ slices cost more calls: 64 MiB of gzip'd text read whole took 248 ms in 16 KiB
 slices, 227 ms in 64 KiB ones (245 ms unsliced)."""
 
 
-class _Stage(Protocol):
-    def feed(self, data: bytes, limit: int) -> Iterator[bytes]: ...
-    def finish(self) -> None: ...
+class _Stage(ABC):
+    """One content coding undone: ``feed`` gives decoded pieces of at most ``limit``
+    bytes for each input piece; ``finish`` checks that the stream ended, if any
+    input came.  Subclasses implement ``_decode`` and ``_ended``."""
+
+    coding = ""
+    _fed = False
+
+    def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
+        if not data:
+            return iter(())
+        self._fed = True
+        return self._decode(data, limit)
+
+    def finish(self) -> None:
+        if self._fed and not self._ended():
+            raise DecodingError(f"{self.coding} data ended early (truncated body)")
+
+    @abstractmethod
+    def _decode(self, data: bytes, limit: int) -> Iterator[bytes]:
+        """Decoded pieces of at most ``limit`` bytes for ``data`` (not empty)."""
+
+    @abstractmethod
+    def _ended(self) -> bool:
+        """Whether the coded stream reached its end."""
 
 
 def is_zlib_header(first: int, second: int) -> bool:
@@ -46,7 +69,7 @@ def is_zlib_header(first: int, second: int) -> bool:
     return first & 0x0F == 8 and first >> 4 <= 7 and (first * 256 + second) % 31 == 0
 
 
-class _ZlibStage:
+class _ZlibStage(_Stage):
     """gzip (multi-member) and deflate (zlib-wrapped, or raw as some servers send it)."""
 
     def __init__(self, coding: str) -> None:
@@ -57,12 +80,8 @@ class _ZlibStage:
         self._head = b""
         """deflate: the first byte, kept until the second tells zlib from raw."""
         self._d: Any = zlib.decompressobj(31) if coding == "gzip" else None
-        self._fed = False
 
-    def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
-        if not data:
-            return
-        self._fed = True
+    def _decode(self, data: bytes, limit: int) -> Iterator[bytes]:
         d = self._d
         if d is None:  # deflate, zlib-wrapped or raw: not decided yet
             data = self._head + data
@@ -96,24 +115,21 @@ class _ZlibStage:
             if not data and len(out) < limit:
                 return
 
-    def finish(self) -> None:
-        if self._fed and (self._d is None or not self._d.eof):
-            raise DecodingError(f"{self.coding} data ended early (truncated body)")
+    def _ended(self) -> bool:
+        return self._d is not None and bool(self._d.eof)
 
 
-class _BrotliStage:
+class _BrotliStage(_Stage):
     """br: one stream (RFC 7932); anything after its end is an error."""
+
+    coding = "br"
 
     def __init__(self, module: Any) -> None:
         self._module = module
         self._d = module.Decompressor()
-        self._fed = False
         self._finished = False
 
-    def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
-        if not data:
-            return
-        self._fed = True
+    def _decode(self, data: bytes, limit: int) -> Iterator[bytes]:
         if self._finished:
             raise DecodingError("unexpected data after the end of the br stream")
         d = self._d
@@ -130,24 +146,22 @@ class _BrotliStage:
             # so finish() asks only the flag set above.
             raise DecodingError(f"invalid br data: {exc}") from exc
 
-    def finish(self) -> None:
-        if self._fed and not self._finished:
-            raise DecodingError("br data ended early (truncated body)")
+    def _ended(self) -> bool:
+        # After a failure every call raises (is_finished() too), hence the flag.
+        return self._finished
 
 
-class _ZstdStage:
+class _ZstdStage(_Stage):
     """zstd: one or more frames (skippable frames included), cut anywhere."""
+
+    coding = "zstd"
 
     def __init__(self, factory: Any, error: type[Exception]) -> None:
         self._factory = factory
         self._error = error
         self._d = factory()
-        self._fed = False
 
-    def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
-        if not data:
-            return
-        self._fed = True
+    def _decode(self, data: bytes, limit: int) -> Iterator[bytes]:
         d = self._d
         try:
             while True:
@@ -166,9 +180,8 @@ class _ZstdStage:
         except (self._error, EOFError) as exc:
             raise DecodingError(f"invalid zstd data: {exc}") from exc
 
-    def finish(self) -> None:
-        if self._fed and not self._d.eof:
-            raise DecodingError("zstd data ended early (truncated body)")
+    def _ended(self) -> bool:
+        return bool(self._d.eof)
 
 
 def _optional(*names: str) -> Any:

@@ -12,34 +12,45 @@ import builtins
 import socket
 import ssl
 from types import TracebackType
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
-__all__ = [
-    "BodyTooLarge",
-    "ConnectError",
-    "ConnectTimeout",
-    "DecodingError",
+__all__ = [  # in the order of the tree
     "Error",
-    "IncompleteBody",
-    "InvalidRequest",
     "InvalidURL",
-    "NoResponse",
-    "PoolTimeout",
-    "ProtocolError",
+    "InvalidRequest",
+    "TooManyRedirects",
+    "DecodingError",
+    "BodyTooLarge",
+    "TransportError",
+    "ConnectError",
+    "TLSError",
     "ProxyError",
     "ReadError",
-    "ReadTimeout",
-    "TLSError",
-    "TimeoutError",
-    "TooManyRedirects",
-    "TransportError",
     "WriteError",
+    "ProtocolError",
+    "NoResponse",
+    "IncompleteBody",
+    "TimeoutError",
+    "ConnectTimeout",
+    "ReadTimeout",
     "WriteTimeout",
+    "PoolTimeout",
 ]
 
 
 class Error(Exception):
-    """Base class of every exception rawhttp raises."""
+    """Base class of every exception rawhttp raises.
+
+    An error raised while following redirects carries the chain so far:
+    ``history``, the redirect responses followed (oldest first), and ``response``,
+    the response received last when it was not followed (the redirect after too
+    many, one with an invalid Location, one whose body could not be read), else
+    None.  Outside a redirect chain both stay empty."""
+
+    history: tuple[Any, ...] = ()
+    """The Responses of the redirects followed before the error."""
+    response: Any = None
+    """The Response the error came with, if any."""
 
 
 class InvalidURL(Error, ValueError):

@@ -18,12 +18,11 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final, NamedTuple
+from typing import NamedTuple
 
 from ._body import RequestBody
 from ._config import Clock, Limits
 from ._exceptions import (
-    IncompleteBody,
     InvalidRequest,
     NoResponse,
     ProtocolError,
@@ -40,7 +39,6 @@ from ._parse import (
     Framing,
     add_field_line,
     body_framing,
-    parse_chunk_size,
     parse_status_line,
 )
 
@@ -337,5 +335,3 @@ def receive_buffer(reader: asyncio.StreamReader) -> bytearray | None:
         if type(buffer) is bytearray:
             return buffer
     return None
-
-

@@ -13,13 +13,13 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypedDict, TypeVar, Unpack
 
 if TYPE_CHECKING:
     from ._body import Content
     from ._config import Limits, Timeout
     from ._headers import HeadersInput
-    from ._response import InformationalResponse
+    from ._response import InformationalResponse, Response
     from ._tls import CertTypes, VerifyTypes
     from ._trace import TraceHook
 
@@ -29,6 +29,7 @@ __all__ = [
     "OneShotOptions",
     "ParamsInput",
     "RequestOptions",
+    "async_verb",
     "check_options",
     "signature_with",
 ]
@@ -107,20 +108,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def signature_with(
-    options: type, defaults: Callable[..., Any] | None = None
+    options: type, defaults: Callable[..., Any] | None = None, *, returns: str | None = None
 ) -> Callable[[F], F]:
     """Give the decorated function (whose last parameter is ``**options``) an
     explicit signature: its ``**options`` replaced by one keyword-only parameter per
     key of the TypedDict ``options``, with the default the same-named parameter of
-    ``defaults`` has (a Session method or ``__init__``), else None."""
+    ``defaults`` has (a Session method or ``__init__``), else None; ``returns``
+    replaces the return annotation shown (a context manager's)."""
 
     def decorate(function: F) -> F:
         signature = inspect.signature(function)
-        kept = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        kept = [
+            p.replace(annotation=inspect.Parameter.empty) if p.name == "self" else p
+            for p in signature.parameters.values()
+            if p.kind is not p.VAR_KEYWORD
+        ]
         known = inspect.signature(defaults).parameters if defaults is not None else {}
         hints: dict[str, Any] = {}
-        for klass in reversed(options.__mro__):
-            hints.update(getattr(klass, "__annotations__", {}))
+        for name, hint in options.__annotations__.items():
+            # TypedDict keeps string annotations as ForwardRef objects: show their text
+            hints[name] = getattr(hint, "__forward_arg__", hint)
         for name in hints:  # in the order the TypedDict lists them
             default = known[name].default if name in known else None
             kept.append(
@@ -128,7 +135,42 @@ def signature_with(
                     name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=hints[name]
                 )
             )
-        function.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+        shown = signature.replace(parameters=kept)
+        if returns is not None:
+            shown = shown.replace(return_annotation=returns)
+        function.__signature__ = shown  # type: ignore[attr-defined]
         return function
 
     return decorate
+
+
+class BoundAsyncVerb(Protocol):
+    """``session.get`` and the other verbs of a Session, bound."""
+
+    async def __call__(self, url: str, **options: Unpack[RequestOptions]) -> Response: ...
+
+
+class AsyncVerb(Protocol):
+    """``Session.get`` and the other verbs, as class attributes (functions are descriptors)."""
+
+    def __get__(self, session: Any, owner: Any) -> BoundAsyncVerb: ...
+
+
+def async_verb(method: str) -> AsyncVerb:
+    """The Session method sending a ``method`` request: ``request(method, url, **options)``
+    under the verb's name, with the options' signature."""
+
+    @signature_with(RequestOptions)
+    async def verb(self: Any, url: str, **options: Unpack[RequestOptions]) -> Response:
+        response: Response = await self.request(method, url, **options)
+        return response
+
+    _name(verb, method, "Send")
+    return verb
+
+
+def _name(function: Callable[..., Any], method: str, what: str) -> None:
+    """Name a generated verb after its method, with its docstring."""
+    function.__name__ = function.__qualname__ = method.lower()
+    article = "an" if method[0] in "AEIOU" else "a"
+    function.__doc__ = f"{what} {article} {method} request (options as :meth:`request`)."

@@ -29,10 +29,9 @@ import os
 import threading
 import warnings
 
-from ._config import DEFAULT_LIMITS, Limits
-from ._exceptions import Error
 from ._body_reader import BodyReader
-from ._config import Clock, Timeout
+from ._config import DEFAULT_LIMITS, Clock, Limits, Timeout
+from ._exceptions import Error
 from ._http11 import receive_head
 from ._response import Response
 from ._trace import TraceEvent

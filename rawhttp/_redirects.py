@@ -43,31 +43,42 @@ async def send_following_redirects(
     request a redirect asks for; the last response, its body unread, with the
     redirects before it in ``history`` (their bodies read and dropped)."""
     history: list[Response] = []
-    while True:
-        response = await send(request)
-        if not request.follow:
-            break
-        method = request.method
-        if policy.method is not None and request.body is not None:
-            method = "POST"  # curl: with -X, a request with a body follows POST's rules
-        try:
-            hop = next_hop(
-                request.url,
-                method,
-                response.status,
-                response.headers.get("location"),
-                keep_post=policy.keep_post,
-            )
-        except BaseException:  # an invalid Location: the 3xx is not returned
-            await response.aclose()
-            raise
-        if hop is None:
-            break
-        await drain(response)
-        if max_redirects is not None and len(history) >= max_redirects:
-            raise TooManyRedirects(f"more than {max_redirects} redirects (last to {str(hop.url)!r})")
-        history.append(response)
-        request = _next_request(request, hop, response.status, policy)
+    response: Response | None = None
+    try:
+        while True:
+            response = None
+            response = await send(request)
+            if not request.follow:
+                break
+            method = request.method
+            if policy.method is not None and request.body is not None:
+                method = "POST"  # curl: with -X, a request with a body follows POST's rules
+            try:
+                hop = next_hop(
+                    request.url,
+                    method,
+                    response.status,
+                    response.headers.get("location"),
+                    keep_post=policy.keep_post,
+                )
+            except BaseException:  # an invalid Location: the 3xx is not returned
+                await response.aclose()
+                raise
+            if hop is None:
+                break
+            await drain(response)
+            if max_redirects is not None and len(history) >= max_redirects:
+                raise TooManyRedirects(
+                    f"more than {max_redirects} redirects (last to {str(hop.url)!r})"
+                )
+            history.append(response)
+            status, response = response.status, None
+            request = _next_request(request, hop, status, policy)
+    except Error as exc:  # the chain so far goes with the error (the command's -w needs it)
+        if history or response is not None:
+            exc.history, exc.response = tuple(history), response
+        raise
+    assert response is not None  # the loop ends only with a response to return
     response.history = history
     return response
 

@@ -9,6 +9,7 @@ bad header raises :class:`InvalidRequest` before a connection is even asked for.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
 
 from ._body import RequestBody, encode_body
@@ -47,6 +48,7 @@ class RequestDefaults(NamedTuple):
     expect_continue: bool | None
 
 
+@dataclass(slots=True)
 class Request:
     """One request on its way down the stack.
 
@@ -55,46 +57,18 @@ class Request:
     ``auth=``; :meth:`fields` puts them together.  ``clock`` holds the deadlines,
     created when the request started (the total timeout covers its redirects)."""
 
-    __slots__ = (
-        "body",
-        "clock",
-        "credentials",
-        "defaults",
-        "expect",
-        "follow",
-        "method",
-        "on_head",
-        "own",
-        "trace",
-        "url",
-    )
-
-    def __init__(
-        self,
-        method: str,
-        url: URL,
-        *,
-        defaults: list[Field],
-        own: list[Field],
-        credentials: Field | None,
-        body: RequestBody | None,
-        clock: Clock,
-        follow: bool,
-        trace: TraceHook | None,
-        on_head: HeadHook | None,
-        expect: bool | None,
-    ) -> None:
-        self.method = method
-        self.url = url
-        self.defaults = defaults
-        self.own = own
-        self.credentials = credentials
-        self.body = body
-        self.clock = clock
-        self.follow = follow
-        self.trace = trace
-        self.on_head = on_head
-        self.expect = expect
+    method: str
+    url: URL
+    _: KW_ONLY
+    defaults: list[Field]
+    own: list[Field]
+    credentials: Field | None
+    body: RequestBody | None
+    clock: Clock
+    follow: bool
+    trace: TraceHook | None
+    on_head: HeadHook | None
+    expect: bool | None
 
     def fields(self) -> list[Field]:
         """Session defaults not overridden, the request's own headers, then
@@ -130,17 +104,11 @@ def build_request(
         raise InvalidRequest(f"method must be a str, not {type(method).__name__}")
     if method == "CONNECT":
         raise InvalidRequest("CONNECT is not supported by Session.request")
-    get = options.get
-    params = get("params")
+    params = options.get("params")
     target = parse_url(with_params(url, params) if params else url)
-    content, data, json = get("content"), get("data"), get("json")
+    content, data, json = (options.get(name) for name in ("content", "data", "json"))
     no_body = content is None and data is None and json is None
-    headers = get("headers")
-    auth = get("auth")
-    timeout = get("timeout")
-    follow = get("follow_redirects")
-    on_informational = get("on_informational")
-    expect = get("expect_continue")
+    headers, auth = options.get("headers"), options.get("auth")
     return Request(
         method,
         target,
@@ -148,12 +116,20 @@ def build_request(
         own=encode_fields(headers) if headers else [],
         credentials=basic_auth(auth) if auth is not None else defaults.auth,
         body=None if no_body else encode_body(content, data, json),
-        clock=Clock(defaults.timeout if timeout is None else Timeout.coerce(timeout)),
-        follow=defaults.follow_redirects if follow is None else follow,
-        trace=get("trace") or defaults.trace,
-        on_head=defaults.on_head if on_informational is None else head_hook(on_informational),
-        expect=defaults.expect_continue if expect is None else expect,
+        clock=Clock(Timeout.coerce(_given(options, "timeout", defaults.timeout))),
+        follow=_given(options, "follow_redirects", defaults.follow_redirects),
+        trace=options.get("trace") or defaults.trace,
+        on_head=head_hook(options["on_informational"])
+        if options.get("on_informational") is not None
+        else defaults.on_head,
+        expect=_given(options, "expect_continue", defaults.expect_continue),
     )
+
+
+def _given(options: Mapping[str, Any], name: str, default: Any) -> Any:
+    """The option ``name`` when given (not None), else the Session's ``default``."""
+    value = options.get(name)
+    return default if value is None else value
 
 
 def with_params(url: str, params: ParamsInput) -> str:

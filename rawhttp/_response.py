@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, NamedTuple
 
+from ._body_reader import READ_CHUNK, WHOLE_READ, BodyReader
 from ._charset import text_codec
 from ._decoding import FEED_SLICE, ContentDecoder, make_decoder
 from ._exceptions import (
@@ -15,7 +16,6 @@ from ._exceptions import (
     ResponseNotRead,
 )
 from ._headers import Headers
-from ._body_reader import READ_CHUNK, WHOLE_READ, BodyReader
 from ._parse import BodyKind, keep_alive
 from ._redirect_rules import redirect_location, resolve_location
 from ._timings import Timings

@@ -20,7 +20,13 @@ from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
 from ._decoding import accept_encoding
 from ._exceptions import Error
 from ._headers import Headers, HeadersInput
-from ._options import InformationalHook, RequestOptions, check_options, signature_with
+from ._options import (
+    InformationalHook,
+    RequestOptions,
+    async_verb,
+    check_options,
+    signature_with,
+)
 from ._pool import PoolState
 from ._redirect_rules import DEFAULT_POLICY, RedirectPolicy
 from ._redirects import send_following_redirects
@@ -198,9 +204,7 @@ class Session:
     # -- requests -----------------------------------------------------------
 
     @signature_with(RequestOptions)
-    async def request(
-        self, method: str, url: str, **options: Unpack[RequestOptions]
-    ) -> Response:
+    async def request(self, method: str, url: str, **options: Unpack[RequestOptions]) -> Response:
         """Send a request and return the response with its body read (and decoded).
 
         Options (all keyword-only, see :class:`rawhttp.RequestOptions`): ``params``,
@@ -214,42 +218,15 @@ class Session:
         await response.read()
         return response
 
-    @signature_with(RequestOptions)
-    async def get(self, url: str, **options: Unpack[RequestOptions]) -> Response:
-        """Send a GET request (options as :meth:`request`)."""
-        return await self.request("GET", url, **options)
+    get = async_verb("GET")
+    head = async_verb("HEAD")
+    options = async_verb("OPTIONS")
+    delete = async_verb("DELETE")
+    post = async_verb("POST")
+    put = async_verb("PUT")
+    patch = async_verb("PATCH")
 
-    @signature_with(RequestOptions)
-    async def head(self, url: str, **options: Unpack[RequestOptions]) -> Response:
-        """Send a HEAD request (options as :meth:`request`)."""
-        return await self.request("HEAD", url, **options)
-
-    @signature_with(RequestOptions)
-    async def options(self, url: str, **options: Unpack[RequestOptions]) -> Response:
-        """Send an OPTIONS request (options as :meth:`request`)."""
-        return await self.request("OPTIONS", url, **options)
-
-    @signature_with(RequestOptions)
-    async def delete(self, url: str, **options: Unpack[RequestOptions]) -> Response:
-        """Send a DELETE request (options as :meth:`request`)."""
-        return await self.request("DELETE", url, **options)
-
-    @signature_with(RequestOptions)
-    async def post(self, url: str, **options: Unpack[RequestOptions]) -> Response:
-        """Send a POST request (options as :meth:`request`)."""
-        return await self.request("POST", url, **options)
-
-    @signature_with(RequestOptions)
-    async def put(self, url: str, **options: Unpack[RequestOptions]) -> Response:
-        """Send a PUT request (options as :meth:`request`)."""
-        return await self.request("PUT", url, **options)
-
-    @signature_with(RequestOptions)
-    async def patch(self, url: str, **options: Unpack[RequestOptions]) -> Response:
-        """Send a PATCH request (options as :meth:`request`)."""
-        return await self.request("PATCH", url, **options)
-
-    @signature_with(RequestOptions)
+    @signature_with(RequestOptions, returns="AbstractAsyncContextManager[Response]")
     @contextlib.asynccontextmanager
     async def stream(
         self, method: str, url: str, **options: Unpack[RequestOptions]

@@ -28,7 +28,7 @@ from ._exceptions import (
     translate,
 )
 from ._exchange import exchange
-from ._pool import Open, Pool, PoolState, Reuse, Wait
+from ._pool import Pool, PoolState, Reuse, Wait
 from ._proxy import Proxy, bypass_proxy, env_no_proxy, env_proxy, parse_proxy
 from ._request import HeadCache, Request, says_close, with_expect
 from ._response import Response
@@ -128,7 +128,7 @@ class Transport:
                 )
             except (NoResponse, ResetBeforeResponse, WriteError):
                 self._fail(conn)
-                if reused and may_retry and not fresh:
+                if reused and may_retry and not fresh and not self.closed:
                     fresh = True  # the connection went stale while idle: once more, anew
                     continue
                 raise
@@ -187,10 +187,15 @@ class Transport:
                 pool.cancel_wait(got.waiter)  # type: ignore[union-attr]
                 raise
             timings.pool = time.monotonic() - start
+        if self.closed:  # handed a connection or a slot while the session closed
+            if isinstance(got, Reuse):
+                pool.checkin(got.connection, now=start)
+            else:
+                pool.release_slot()
+            raise Error("the session is closed")
         if isinstance(got, Reuse):
             assert isinstance(got.connection, Connection)
             return got.connection, True
-        assert isinstance(got, Open)
         try:
             ssl_context = context_for(self.verify, self.cert) if url.scheme == "https" else None
             conn = await Connection.open(

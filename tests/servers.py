@@ -1,6 +1,8 @@
-"""Real servers for tests: tinyproxy on a free 127.0.0.1 port, nginx on a Unix socket.
+"""Processes for tests: real servers (tinyproxy on a free 127.0.0.1 port, nginx on a
+Unix socket), the command line (``python -m rawhttp``) and scripts in a fresh
+interpreter, all importing this tree's rawhttp.
 
-Each runs in the foreground from a configuration written to a private temporary
+Each server runs in the foreground from a configuration written to a private temporary
 directory, is started with :func:`subprocess.Popen` and stopped by its PID
 (SIGTERM, then SIGKILL if it lingers) when the context manager exits, however
 the test ends.  When the binary is not installed the helpers call
@@ -9,17 +11,21 @@ the test ends.  When the binary is not installed the helpers call
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,8 +48,9 @@ def find_binary(name: str, package: str, *fallbacks: str) -> str:
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
+    """A TCP port on 127.0.0.1 that was free a moment ago (bound, then closed): a
+    server may listen on it, and until one does, connecting to it is refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
@@ -259,3 +266,71 @@ def run_nginx_unix() -> Iterator[NginxUnix]:
             stop_process(server.proc)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+# -- the command line and scripts in a fresh interpreter ---------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The work tree: its rawhttp is the one commands and scripts import."""
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+"""The proxy environment variables (each also in upper case)."""
+
+PEAK_RSS = textwrap.dedent(
+    """
+    def peak_rss() -> int:
+        \"\"\"This process's peak resident memory so far (VmHWM), in bytes (Linux).\"\"\"
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmHWM")
+    """
+)
+
+
+def child_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without the machine's proxy variables, this tree
+    first on PYTHONPATH, and ``env`` added."""
+    environment = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+    paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
+    environment["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    environment.update(env or {})
+    return environment
+
+
+async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int | None, bytes, bytes]:
+    """Run ``python -m rawhttp ARGS`` (bounded: 30 s, then killed) in
+    :func:`child_environment`; its exit status, stdout and stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rawhttp",
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=child_environment(env),
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return proc.returncode, out, err
+
+
+def run_script(path: Path, source: str, *args: str, timeout: float = 120) -> Any:
+    """Write ``source`` (dedented, after the ``peak_rss()`` of PEAK_RSS) to ``path`` and
+    run it with ``args`` in a fresh interpreter (warnings as errors) in
+    :func:`child_environment`; the ``subprocess.CompletedProcess`` (text)."""
+    path.write_text(PEAK_RSS + textwrap.dedent(source))
+    return subprocess.run(
+        [sys.executable, "-W", "error", str(path), *args],
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

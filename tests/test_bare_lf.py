@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import io
-import sys
 from collections.abc import Awaitable, Callable
 
 import pytest
 from conftest import RawConnection, RawServer
+from servers import run_cli
 from test_readers import FEEDS, parse, read_head
 
 import rawhttp
 from rawhttp import Limits, ProtocolError
-from rawhttp._cli_display import WireLog
 from rawhttp._http11 import read_section
 from rawhttp._parse import add_field_line, parse_chunk_size, parse_status_line
+from rawhttp.cli._display import WireLog
 
 MakeServer = Callable[..., Awaitable[RawServer]]
 QUICK = rawhttp.Timeout(5.0)
@@ -401,29 +401,9 @@ def test_wire_log_splits_bare_lf_heads_as_received(step: int) -> None:
     assert received == b"".join(HEADS)
 
 
-async def run_command(*args: str) -> tuple[int, bytes, bytes]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "rawhttp",
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-    except TimeoutError:
-        proc.kill()
-        await proc.communicate()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, out, err
-
-
 async def test_command_include_and_verbose_show_bare_lf_heads(raw_server: MakeServer) -> None:
     server = await raw_server(answer_each(CLI_RESPONSE))
-    code, out, err = await run_command("-i", "-v", server.url())
+    code, out, err = await run_cli("-i", "-v", server.url())
     assert code == 0, err
     assert out == b"".join(HEADS) + b"hello world"
     received = [line[2:] for line in err.splitlines(True) if line.startswith(b"< ")]

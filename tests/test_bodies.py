@@ -4,17 +4,14 @@ auth=, headers, defaults; and constant-memory streaming of a 1 GiB upload."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import io
 import json
 import pathlib
-import subprocess
-import sys
-import textwrap
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
-from conftest import RawConnection, RawServer, head_fields, read_message
+from conftest import RawConnection, RawServer, basic, head_fields, read_message
+from servers import run_script
 
 import rawhttp
 
@@ -426,10 +423,6 @@ async def test_params_that_cannot_be_encoded_are_invalid_request() -> None:
 # -- auth= and headers ----------------------------------------------------------
 
 
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
 async def test_auth_per_request_and_per_session(rec: tuple[Recorder, RawServer]) -> None:
     recorder, server = rec
     async with rawhttp.Session(timeout=QUICK) as s:
@@ -511,20 +504,12 @@ async def test_default_headers(rec: tuple[Recorder, RawServer]) -> None:
 
 # -- a 1 GiB upload in constant memory ------------------------------------------
 
-UPLOAD_SCRIPT = textwrap.dedent(
-    """
+UPLOAD_SCRIPT = """
     import asyncio, sys, time
     import rawhttp
 
     PIECE = 64 * 1024
     COUNT = 16_384  # 1 GiB
-
-    def peak_rss() -> int:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmHWM")
 
     async def main() -> None:
         received = 0
@@ -574,20 +559,11 @@ UPLOAD_SCRIPT = textwrap.dedent(
 
     asyncio.run(main())
     """
-)
 
 
 def test_one_gib_async_upload_in_constant_memory(tmp_path: pathlib.Path) -> None:
     # Measured on the 2-core CI box: about 2.7 s for the 1 GiB, peak RSS growth < 1 MiB.
-    script = tmp_path / "upload.py"
-    script.write_text(UPLOAD_SCRIPT)
-    proc = subprocess.run(
-        [sys.executable, "-W", "error", str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_script(tmp_path / "upload.py", UPLOAD_SCRIPT)
     assert proc.returncode == 0, proc.stderr
     status, received, chunks, growth, elapsed = proc.stdout.split()
     assert status == "200"

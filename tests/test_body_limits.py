@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 
 import pytest
-from conftest import RawConnection, RawServer, assert_clean, read_message
+from conftest import RawConnection, RawServer, assert_clean, read_message, wait_until
 
 import rawhttp
 from rawhttp._body_reader import WHOLE_READ, BodyReader
@@ -101,15 +101,6 @@ async def routes(raw_server: MakeServer) -> tuple[Routes, RawServer]:
     return handler, await raw_server(handler)
 
 
-
-async def wait_for(condition: Callable[[], bool]) -> None:
-    for _ in range(200):  # at most 2 s
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached in 2 s")
-
-
 def limits(size: int | None) -> rawhttp.Limits:
     return rawhttp.Limits(max_body_size=size)
 
@@ -186,7 +177,7 @@ async def test_content_length_over_the_limit_is_refused_before_reading(
         assert info.value.size == 2 * MIB
         assert "declared by Content-Length" in str(info.value)
         assert_clean(s)
-        await wait_for(lambda: handler.closed_by_client == 1)
+        await wait_until(lambda: handler.closed_by_client == 1)
         assert (await s.get(server.url("/ok"))).content == b"small"
     assert server.connections == 2
 
@@ -240,7 +231,7 @@ async def test_endless_chunked_body_fails_at_the_limit(routes: tuple[Routes, Raw
         assert 4 * MIB < info.value.size <= 4 * MIB + WHOLE_READ
         assert "received so far" in str(info.value)
         assert_clean(s)
-    await wait_for(lambda: handler.closed_by_client == 1)
+    await wait_until(lambda: handler.closed_by_client == 1)
 
 
 async def test_endless_compressed_body_that_decodes_to_nothing_fails_at_the_limit(
@@ -301,7 +292,7 @@ async def test_bomb_is_refused_at_the_decoded_limit(
                 await r.read()
         assert_clean(s)
     # The three refusals closed their connections (/at left its one for /over).
-    await wait_for(lambda: handler.closed_by_client == 3)
+    await wait_until(lambda: handler.closed_by_client == 3)
     assert server.connections == 3
 
 
@@ -354,7 +345,7 @@ async def test_decoding_error_early_in_a_large_body_closes_the_connection(
         with pytest.raises(rawhttp.DecodingError):
             await s.get(server.url())
         assert_clean(s)
-        await wait_for(lambda: handler.closed_by_client == 1)
+        await wait_until(lambda: handler.closed_by_client == 1)
         with pytest.raises(rawhttp.DecodingError):
             await s.get(server.url("/small"))
         with pytest.raises(rawhttp.DecodingError):
@@ -382,7 +373,7 @@ async def test_blocking_api_refuses_too(routes: tuple[Routes, RawServer]) -> Non
             r.read()
 
     await asyncio.to_thread(blocking)
-    await wait_for(lambda: handler.closed_by_client == server.connections)
+    await wait_until(lambda: handler.closed_by_client == server.connections)
 
 
 def test_replay_refuses_too(tmp_path: pathlib.Path) -> None:

@@ -14,7 +14,6 @@ import os
 import pathlib
 import re
 import resource
-import socket
 import ssl
 import statistics
 import subprocess
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 
 import pytest
 import trustme
-from conftest import RawConnection, RawServer, head_fields, read_message
+from conftest import RawConnection, RawServer, head_fields, read_message, refused_port
 from pytest_httpserver import HTTPServer
 
 import rawhttp
@@ -47,12 +46,6 @@ def compiled_package() -> None:
     command recompiles rawhttp.  Write them once (``__pycache__`` is git-ignored), as an
     installed package has them; stale ones are ignored by Python, so this is safe."""
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(PACKAGE_DIR)], check=True)
-
-
-@pytest.fixture(scope="session")
-def httpserver_listen_address() -> tuple[str, int]:
-    """pytest-httpserver listens on "localhost" by default: keep it on 127.0.0.1."""
-    return ("127.0.0.1", 0)
 
 
 # -- running the command ------------------------------------------------------------
@@ -152,26 +145,6 @@ def body_of(message: bytes) -> bytes:
 
 def field_values(message: bytes, name: str) -> list[str]:
     return [value for key, value in head_fields(head_of(message)) if key == name]
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def ca_path(ca: trustme.CA, tmp_path: pathlib.Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
 
 
 def tls_context(ca: trustme.CA) -> ssl.SSLContext:
@@ -642,7 +615,7 @@ async def test_fail(raw_server: MakeServer, tmp_path: pathlib.Path) -> None:
 
 
 async def test_silent_and_show_error(raw_server: MakeServer) -> None:
-    url = f"http://127.0.0.1:{closed_port()}/"
+    url = f"http://127.0.0.1:{refused_port()}/"
     run = await cli("-s", url)
     assert (run.code, run.out, run.err) == (7, b"", b"")
     run = await cli("--silent", "--show-error", url)
@@ -815,7 +788,7 @@ def getaddrinfo(*args, **kwargs):
     raise socket.gaierror(-2, "Name or service not known")
 
 socket.getaddrinfo = getaddrinfo
-from rawhttp._cli import main
+from rawhttp.cli import main
 
 main()
 """
@@ -829,7 +802,7 @@ async def test_host_not_resolved() -> None:
 
 
 async def test_connection_refused() -> None:
-    run = await cli(f"http://127.0.0.1:{closed_port()}/")
+    run = await cli(f"http://127.0.0.1:{refused_port()}/")
     assert_error(run, 7)
 
 
@@ -939,7 +912,7 @@ async def test_started_with_stdout_closed(raw_server: MakeServer, tmp_path: path
 
 
 async def test_started_with_stderr_closed(raw_server: MakeServer) -> None:
-    code, _ = await shell('exec "$0" -m rawhttp "$@" 2>&-', f"http://127.0.0.1:{closed_port()}/")
+    code, _ = await shell('exec "$0" -m rawhttp "$@" 2>&-', f"http://127.0.0.1:{refused_port()}/")
     assert code == 7  # not 1 from a crash while reporting the error
 
     server = await raw_server(answer(response(BODY)))
@@ -985,7 +958,7 @@ async def test_reset_while_sending(raw_server: MakeServer, tmp_path: pathlib.Pat
 
 async def test_errors_keep_curl_message_shape(raw_server: MakeServer) -> None:
     """A few messages, as curl words them."""
-    run = await cli(f"http://127.0.0.1:{closed_port()}/")
+    run = await cli(f"http://127.0.0.1:{refused_port()}/")
     assert run.err.startswith(b"rawhttp: (7) Failed to connect")
     run = await cli("http://no-such-host.invalid/", code=NO_DNS)
     assert run.err.startswith(b"rawhttp: (6) Could not resolve host: ")
@@ -1045,7 +1018,7 @@ async def test_python_dash_m_and_the_script_agree(raw_server: MakeServer) -> Non
 
 RSS_WRAPPER = """\
 import os, resource, sys
-from rawhttp._cli import main
+from rawhttp.cli import main
 
 def peak_rss():
     try:  # this process's own peak: ru_maxrss also counts the parent's RSS at fork time

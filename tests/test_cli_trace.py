@@ -17,7 +17,7 @@ from conftest import RawConnection, read_message
 from test_cli import MakeServer, answer, assert_error, cli, response, routes, shell
 
 import rawhttp
-from rawhttp._cli_display import TraceDump, WireLog, ascii_lines, hex_lines
+from rawhttp.cli._display import TraceDump, WireLog, ascii_lines, hex_lines
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -28,7 +28,7 @@ from test_cli import (
 )
 
 import rawhttp
-from rawhttp._writeout import VARIABLES, format_seconds, write_out
+from rawhttp.cli._writeout import VARIABLES, format_seconds, write_out
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -348,6 +348,19 @@ async def test_too_many_redirects_still_writes(raw_server: MakeServer) -> None:
     )
     assert_error(run, 47)
     assert run.out.endswith(b"301 1 " + server.url("/c?x=1").encode())
+
+
+async def test_a_failure_after_a_redirect_still_writes_the_chain(raw_server: MakeServer) -> None:
+    """-L, and the request the redirect asks for cannot connect: -w reports the
+    redirect followed (its status, body size and Location) and the URL that failed."""
+    target = f"http://127.0.0.1:{closed_port()}/gone"
+    moved = response(b"moved", f"Location: {target}", status="303 See Other")
+    server = await raw_server(routes({"/a": moved}))
+    fmt = "%{http_code} %{num_redirects} %{url_effective} %{redirect_url} %{size_download} %{exitcode} %{scheme}"
+    run = await cli("-L", "-d", "x=1", "-w", fmt, server.url("/a"))
+    assert_error(run, 7)
+    assert run.out == f"303 1 {target} {target} 5 7 http".encode()
+    assert len(server.requests) == 1
 
 
 async def test_time_order_over_tls(raw_server: MakeServer, tmp_path: pathlib.Path) -> None:

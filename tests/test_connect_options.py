@@ -6,14 +6,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import RawConnection, RawServer, replay
+from conftest import (
+    RawConnection,
+    RawServer,
+    always,
+    idle_connections,
+    open_fds,
+    replay,
+    settle_fds,
+    wait_until,
+)
 
 import rawhttp
 from rawhttp import _connection
@@ -21,6 +31,7 @@ from rawhttp._connection import _connect_race, _interleave
 
 QUICK = rawhttp.Timeout(5.0)
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+MakeServer = Callable[..., Awaitable[RawServer]]
 V4, V6 = socket.AF_INET, socket.AF_INET6
 TCP = socket.SOCK_STREAM
 
@@ -37,32 +48,12 @@ def ipv6_available() -> bool:
 needs_ipv6 = pytest.mark.skipif(not ipv6_available(), reason="no IPv6 loopback (::1) here")
 
 
-class RawServer6(RawServer):
-    """RawServer on [::1]."""
-
-    async def start(self, **kwargs: object) -> RawServer6:
-        self._server = await asyncio.start_server(self._accept, "::1", 0, **kwargs)  # type: ignore[arg-type]
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    def url(self, path: str = "/", scheme: str = "http") -> str:
-        return f"{scheme}://[::1]:{self.port}{path}"
-
-
 @pytest.fixture
-async def raw_server6() -> AsyncIterator[Callable[..., Awaitable[RawServer6]]]:
+def raw_server6(raw_server: MakeServer) -> MakeServer:
+    """Factory as ``raw_server``, listening on [::1]."""
     if not ipv6_available():
         pytest.skip("no IPv6 loopback (::1) here")
-    servers: list[RawServer6] = []
-
-    async def make(handler: Any) -> RawServer6:
-        server = await RawServer6(handler).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        await server.close()
+    return functools.partial(raw_server, host="::1")
 
 
 def answering(peers: list[str], heads: list[bytes]):
@@ -155,10 +146,6 @@ class Attempts:
 
     def patch(self) -> contextlib.AbstractContextManager[None]:
         return patched_loop("sock_connect", self)
-
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 async def settle() -> None:
@@ -447,8 +434,7 @@ async def test_race_without_delay_stalls_on_the_first_address(raw_server) -> Non
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.3):
                 await _connect_race(infos, None, None)
-        await settle()
-        assert open_fds() == before
+        assert await settle_fds(before) == before
     assert [f for f, _, _ in attempts.started] == [V6]
     assert attempts.sockets[0].fileno() == -1
 
@@ -464,8 +450,7 @@ async def test_race_all_fail_aggregates_the_errors() -> None:
         assert message.count(f"[Errno {errno.ECONNREFUSED}]") == 2
         assert f"('127.0.0.1', {p1})" in message
         assert f"('127.0.0.1', {p2})" in message
-        await settle()
-        assert open_fds() == before
+        assert await settle_fds(before) == before
 
 
 async def test_race_single_failure_is_raised_as_is() -> None:
@@ -495,16 +480,11 @@ async def test_cancelling_the_race_closes_every_socket(raw_server) -> None:
     with attempts.patch():
         before = open_fds()
         task = asyncio.create_task(_connect_race(infos, 0.03, None))
-        for _ in range(100):  # bounded: all three attempts started within ~1 s
-            if len(attempts.started) == 3:
-                break
-            await asyncio.sleep(0.01)
-        assert len(attempts.started) == 3
+        await wait_until(lambda: len(attempts.started) == 3, timeout=1.0)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        await settle()
-        assert open_fds() == before
+        assert await settle_fds(before) == before
     assert len(attempts.cancelled) == 3
     assert [s.fileno() for s in attempts.sockets] == [-1, -1, -1]
 
@@ -603,13 +583,11 @@ async def test_plain_connections_receive_in_smaller_pieces(raw_server) -> None:
     whole and exact."""
     body = os.urandom(1024 * 1024)
 
-    async def big(conn: RawConnection) -> None:
-        while await conn.read_request():
-            await conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
-
-    server = await raw_server(big)
+    server = await raw_server(
+        always(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    )
     async with rawhttp.Session(timeout=QUICK) as s:
         r = await s.get(server.url())
-        (conn,) = s._transport.pool._idle[next(iter(s._transport.pool._idle))]
+        (conn,) = idle_connections(s)
         assert conn.writer.transport.max_size == _connection.RECEIVE_SIZE == 128 * 1024
     assert r.content == body

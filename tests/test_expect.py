@@ -18,6 +18,8 @@ QUICK = rawhttp.Timeout(5.0, expect_continue=0.2)
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 MIB = 1024 * 1024
+
+
 def test_defaults() -> None:
     assert rawhttp.Timeout(5.0).expect_continue == 1.0  # not set by the default value
     assert rawhttp.Timeout(None).expect_continue == 1.0

@@ -5,19 +5,25 @@ refused ports.  Loops are bounded and timing bounds generous (noisy 2-core box).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
-import os
 import random
-import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-import trustme
-from conftest import Handler, RawConnection, RawServer, assert_clean, read_message, refused_port
+from conftest import (
+    Handler,
+    RawConnection,
+    RawServer,
+    assert_clean,
+    open_fds,
+    read_message,
+    refused_port,
+    settle_fds,
+    wait_until,
+)
 
 import rawhttp
 
@@ -25,25 +31,6 @@ OK = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 
 
 # -- plain and TLS origins ------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def server_ssl(ca: trustme.CA) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
-    return ctx
-
-
-@pytest.fixture(scope="module")
-def client_ssl(ca: trustme.CA) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    ca.configure_trust(ctx)
-    return ctx
 
 
 @dataclass
@@ -56,7 +43,7 @@ class Origin:
     async def serve(self, handler: Handler) -> RawServer:
         """Start a server (closed by the fixture, or earlier with ``close()``)."""
         kwargs = {"ssl": self.server_ssl} if self.server_ssl is not None else {}
-        server = await RawServer(guarded(handler)).start(**kwargs)
+        server = await RawServer(handler).start(**kwargs)
         self.servers.append(server)
         return server
 
@@ -66,16 +53,6 @@ class Origin:
     def session(self, **kwargs: object) -> rawhttp.Session:
         kwargs.setdefault("timeout", rawhttp.Timeout(5.0))
         return rawhttp.Session(verify=self.client_ssl, **kwargs)  # type: ignore[arg-type]
-
-
-def guarded(handler: Handler) -> Handler:
-    """TLS servers see ssl errors when clients abort; those end the handler quietly."""
-
-    async def run(conn: RawConnection) -> None:
-        with contextlib.suppress(OSError):
-            await handler(conn)
-
-    return run
 
 
 async def close_servers(servers: list[RawServer]) -> None:
@@ -88,7 +65,7 @@ async def close_servers(servers: list[RawServer]) -> None:
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)  # handlers past open_now -= 1 are still in wait_closed()
     for server in servers:
-        if server._server is not None and server._server.is_serving():
+        if server.serving:
             await server.close()
 
 
@@ -131,27 +108,6 @@ def methods(server: RawServer) -> list[str]:
     return [r.split(b" ", 1)[0].decode() for r in server.requests]
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    assert predicate()
-
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-async def settle_fds(baseline: int) -> int:
-    """Let transports finish closing (bounded), then return the number of open fds."""
-    for _ in range(200):
-        if open_fds() <= baseline:
-            break
-        await asyncio.sleep(0.01)
-    return open_fds()
-
-
 async def stream_to_end(s: rawhttp.Session, url: str, chunk_size: int) -> int:
     """Stream a GET with iter_bytes to its end; the number of bytes."""
     total = 0
@@ -159,8 +115,6 @@ async def stream_to_end(s: rawhttp.Session, url: str, chunk_size: int) -> int:
         async for chunk in r.iter_bytes(chunk_size):
             total += len(chunk)
     return total
-
-
 
 
 # -- the server closes an idle keep-alive connection ---------------------------------

@@ -17,12 +17,6 @@ QUICK = rawhttp.Timeout(10.0)
 BIG = hashlib.sha256(b"seed").digest() * (5 * 1024 * 1024 // 32)  # 5 MiB, not all one byte
 
 
-@pytest.fixture(scope="session")
-def httpserver_listen_address() -> tuple[str, int]:
-    """pytest-httpserver listens on "localhost" by default: keep it on 127.0.0.1."""
-    return ("127.0.0.1", 0)
-
-
 @pytest.fixture
 def threaded_server() -> Iterator[HTTPServer]:
     """A Werkzeug server in threaded mode, which speaks HTTP/1.1 with keep-alive."""

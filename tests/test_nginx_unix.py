@@ -7,14 +7,11 @@ the request target.  ``/conn`` answers with nginx's ``$connection`` serial and
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
-from servers import STATIC_BODY, NginxUnix, free_port, run_nginx_unix
+from servers import STATIC_BODY, NginxUnix, free_port, run_cli, run_nginx_unix
 
 import rawhttp
 
@@ -124,31 +121,6 @@ def test_sync_session(nginx: NginxUnix) -> None:
         numbers = [conn_fields(s.get("http://localhost/conn"))[:2] for _ in range(3)]
     assert [n for _, n in numbers] == [1, 2, 3]
     assert len({c for c, _ in numbers}) == 1
-
-
-async def run_cli(*args: str) -> tuple[int | None, bytes, bytes]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k.lower() not in PROXY_VARIABLES  # no proxy from the machine
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "rawhttp",
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    return proc.returncode, out, err
 
 
 async def test_cli_unix_socket(nginx: NginxUnix) -> None:

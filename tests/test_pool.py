@@ -1,4 +1,9 @@
-"""Unit tests of the pool bookkeeping with fake connections (no sockets)."""
+"""The pool's bookkeeping with fake connections (no sockets).
+
+The fake implements the ``Pooled`` protocol and decides reuse the way
+``Connection.reusable`` does (tests/test_connection.py tests the real one), so the
+two sets of tests meet.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ import random
 
 import pytest
 
-from rawhttp._pool import Pool, Waiter
+from rawhttp._connection import ConnState
+from rawhttp._pool import Open, Pool, PoolState, Reuse, Wait, Waiter
 
 A = ("http", "a.example", 80, True)
 B = ("http", "b.example", 80, True)
@@ -15,35 +21,97 @@ C = ("http", "c.example", 80, True)
 
 
 class FakeConn:
-    """Implements what the pool needs of a connection (the ``Pooled`` protocol)."""
+    """What the pool needs of a connection (the ``Pooled`` protocol), deciding reuse as
+    ``Connection.reusable`` does; ``usable=False`` stands for what a real connection
+    sees on its socket (EOF, stray bytes, an error, a closing transport)."""
 
     _n = 0
 
-    def __init__(self, key: object, *, usable: bool = True) -> None:
+    def __init__(self, key: object) -> None:
         FakeConn._n += 1
         self.name = f"c{FakeConn._n}"
         self.key = key
         self.idle_since = 0.0
-        self.state = "active"
-        self.usable = usable
+        self.state = ConnState.ACTIVE
+        self.keep_alive = True
+        self.usable = True
         self.closed = 0
 
-    def is_usable(self) -> bool:
-        return self.usable and self.state != "closed"
+    def end_exchange(self, *, complete: bool, keep_alive: bool) -> None:
+        self.keep_alive = self.keep_alive and complete and keep_alive
+
+    def reusable(self, now: float, keepalive_expiry: float | None) -> bool:
+        if self.state is ConnState.CLOSED or not self.keep_alive:
+            return False
+        idle = self.state is ConnState.IDLE and keepalive_expiry is not None
+        if idle and now - self.idle_since > keepalive_expiry:  # type: ignore[operator]
+            return False
+        return self.usable
+
+    def park(self, now: float) -> None:
+        self.state = ConnState.IDLE
+        self.idle_since = now
+
+    def take(self) -> None:
+        self.state = ConnState.ACTIVE
 
     def close(self) -> None:
         self.closed += 1
-        self.state = "closed"
+        self.state = ConnState.CLOSED
 
     def __repr__(self) -> str:
-        return f"<Fake {self.name} {self.key!r} {self.state}>"
+        return f"<Fake {self.name} {self.key!r} {self.state.value}>"
+
+
+# -- helpers: the tagged results, a connection's life ------------------------------
+
+
+def reused(got: Reuse | Open | Wait) -> FakeConn:
+    """The connection of a Reuse result (any other result fails the test)."""
+    assert isinstance(got, Reuse), got
+    assert isinstance(got.connection, FakeConn)
+    return got.connection
+
+
+def is_open(got: object) -> bool:
+    return isinstance(got, Open)
+
+
+def waiting(got: Reuse | Open | Wait) -> Waiter:
+    """The waiter of a Wait result (any other result fails the test)."""
+    assert isinstance(got, Wait), got
+    return got.waiter
 
 
 def open_conn(pool: Pool, key: object, now: float = 0.0) -> FakeConn:
     """Check out a slot (must be granted) and 'open' a connection in it."""
     got = pool.checkout(key, now)
-    assert got is True, got
-    return FakeConn(key)
+    assert is_open(got), got
+    conn = FakeConn(key)
+    pool.opened(conn)
+    return conn
+
+
+def must_wait(pool: Pool, key: object, now: float = 0.0) -> Waiter:
+    """Check out when every slot is busy: the pool answers Wait."""
+    return waiting(pool.checkout(key, now))
+
+
+def done(pool: Pool, conn: FakeConn, *, now: float, reusable: bool = True) -> None:
+    """An exchange on ``conn`` ended (``reusable=False``: one side said close) and the
+    connection goes back to the pool, as the transport does."""
+    conn.end_exchange(complete=True, keep_alive=reusable)
+    pool.checkin(conn, now=now)
+
+
+def given(waiter: Waiter) -> FakeConn | None:
+    """What a served waiter was given: a connection (Reuse) or None (Open: a slot)."""
+    result = waiter.future.result()
+    if isinstance(result, Open):
+        return None
+    assert isinstance(result, Reuse), result
+    assert isinstance(result.connection, FakeConn)
+    return result.connection
 
 
 # -- reuse ------------------------------------------------------------------
@@ -54,6 +122,7 @@ def test_new_pool_is_empty() -> None:
     assert pool.count == 0
     assert pool.idle_count == 0
     assert pool.waiting == 0
+    assert pool.state == PoolState(0, 3, 0, 0, 0)
 
 
 @pytest.mark.parametrize("bad", [0, -1])
@@ -66,14 +135,14 @@ def test_checkout_reserves_a_slot_then_reuses_the_checked_in_connection() -> Non
     pool = Pool(3, 5.0)
     conn = open_conn(pool, A)
     assert pool.count == 1
-    pool.checkin(conn, reusable=True, now=1.0)
-    assert conn.state == "idle"
+    done(pool, conn, now=1.0)
+    assert conn.state is ConnState.IDLE
     assert conn.idle_since == 1.0
     assert pool.idle_count == 1
     assert pool.count == 1
-    again = pool.checkout(A, 2.0)
+    again = reused(pool.checkout(A, 2.0))
     assert again is conn
-    assert conn.state == "active"
+    assert conn.state is ConnState.ACTIVE
     assert conn.closed == 0
     assert pool.idle_count == 0
     assert pool.count == 1
@@ -83,21 +152,21 @@ def test_reuse_is_lifo_per_key() -> None:
     pool = Pool(10, 100.0)
     conns = [open_conn(pool, A) for _ in range(3)]
     for i, conn in enumerate(conns):
-        pool.checkin(conn, reusable=True, now=float(i))
-    assert pool.checkout(A, 5.0) is conns[2]
-    assert pool.checkout(A, 5.0) is conns[1]
-    assert pool.checkout(A, 5.0) is conns[0]
+        done(pool, conn, now=float(i))
+    assert reused(pool.checkout(A, 5.0)) is conns[2]
+    assert reused(pool.checkout(A, 5.0)) is conns[1]
+    assert reused(pool.checkout(A, 5.0)) is conns[0]
     # Nothing idle left for A: a new slot is reserved.
-    assert pool.checkout(A, 5.0) is True
+    assert is_open(pool.checkout(A, 5.0))
     assert pool.count == 4
 
 
 def test_connections_of_another_key_are_not_reused() -> None:
     pool = Pool(10, 100.0)
     a = open_conn(pool, A)
-    pool.checkin(a, reusable=True, now=0.0)
-    assert pool.checkout(B, 1.0) is True
-    assert a.state == "idle"
+    done(pool, a, now=0.0)
+    assert is_open(pool.checkout(B, 1.0))
+    assert a.state is ConnState.IDLE
     assert a.closed == 0
     assert pool.count == 2
 
@@ -105,17 +174,17 @@ def test_connections_of_another_key_are_not_reused() -> None:
 def test_reuse_false_opens_a_new_connection_even_with_an_idle_one() -> None:
     pool = Pool(10, 100.0)
     a = open_conn(pool, A)
-    pool.checkin(a, reusable=True, now=0.0)
-    assert pool.checkout(A, 1.0, reuse=False) is True
-    assert a.state == "idle"
+    done(pool, a, now=0.0)
+    assert is_open(pool.checkout(A, 1.0, reuse=False))
+    assert a.state is ConnState.IDLE
     assert pool.count == 2
 
 
 def test_reuse_false_at_the_limit_evicts_the_idle_connection() -> None:
     pool = Pool(1, 100.0)
     a = open_conn(pool, A)
-    pool.checkin(a, reusable=True, now=0.0)
-    assert pool.checkout(A, 1.0, reuse=False) is True
+    done(pool, a, now=0.0)
+    assert is_open(pool.checkout(A, 1.0, reuse=False))
     assert a.closed == 1
     assert pool.count == 1
     assert pool.idle_count == 0
@@ -124,13 +193,14 @@ def test_reuse_false_at_the_limit_evicts_the_idle_connection() -> None:
 # -- the limit ----------------------------------------------------------------
 
 
-def test_max_connections_is_never_exceeded() -> None:
+async def test_max_connections_is_never_exceeded() -> None:
     pool = Pool(2, 5.0)
-    assert pool.checkout(A, 0.0) is True
-    assert pool.checkout(B, 0.0) is True
+    assert is_open(pool.checkout(A, 0.0))
+    assert is_open(pool.checkout(B, 0.0))
     for key in (A, B, C):
-        assert pool.checkout(key, 0.0) is False
+        assert isinstance(pool.checkout(key, 0.0), Wait)
     assert pool.count == 2
+    assert pool.waiting == 3
 
 
 def test_eviction_of_oldest_idle_connection_of_another_key_at_the_limit() -> None:
@@ -138,59 +208,59 @@ def test_eviction_of_oldest_idle_connection_of_another_key_at_the_limit() -> Non
     a = open_conn(pool, A)
     b1 = open_conn(pool, B)
     b2 = open_conn(pool, B)
-    pool.checkin(b1, reusable=True, now=1.0)
-    pool.checkin(a, reusable=True, now=2.0)
-    pool.checkin(b2, reusable=True, now=3.0)
+    done(pool, b1, now=1.0)
+    done(pool, a, now=2.0)
+    done(pool, b2, now=3.0)
     # The pool is full of idle connections; C takes the slot of the longest idle one.
-    assert pool.checkout(C, 4.0) is True
+    assert is_open(pool.checkout(C, 4.0))
     assert b1.closed == 1
     assert (a.closed, b2.closed) == (0, 0)
     assert pool.count == 3
     assert pool.idle_count == 2
-    assert pool.checkout(B, 4.0) is b2
-    assert pool.checkout(A, 4.0) is a
+    assert reused(pool.checkout(B, 4.0)) is b2
+    assert reused(pool.checkout(A, 4.0)) is a
 
 
-def test_eviction_picks_the_key_with_the_longest_idle_connection() -> None:
+async def test_eviction_picks_the_key_with_the_longest_idle_connection() -> None:
     pool = Pool(2, 100.0)
     a = open_conn(pool, A)
     b = open_conn(pool, B)
-    pool.checkin(b, reusable=True, now=1.0)
-    pool.checkin(a, reusable=True, now=2.0)
-    assert pool.checkout(C, 3.0) is True
+    done(pool, b, now=1.0)
+    done(pool, a, now=2.0)
+    assert is_open(pool.checkout(C, 3.0))
     assert b.closed == 1
     assert a.closed == 0
-    assert a.state == "idle"
+    assert a.state is ConnState.IDLE
     assert pool.count == 2
     # And the next one evicts a.
-    assert pool.checkout(C, 4.0) is True
+    assert is_open(pool.checkout(C, 4.0))
     assert a.closed == 1
     assert pool.count == 2
     assert pool.idle_count == 0
     # Now every slot is in use: nothing to evict.
-    assert pool.checkout(A, 5.0) is False
+    assert isinstance(pool.checkout(A, 5.0), Wait)
 
 
 def test_eviction_within_a_key_takes_the_oldest() -> None:
     pool = Pool(2, 100.0)
     first = open_conn(pool, B)
     second = open_conn(pool, B)
-    pool.checkin(first, reusable=True, now=1.0)
-    pool.checkin(second, reusable=True, now=2.0)
-    assert pool.checkout(C, 3.0) is True
+    done(pool, first, now=1.0)
+    done(pool, second, now=2.0)
+    assert is_open(pool.checkout(C, 3.0))
     assert first.closed == 1
     assert second.closed == 0
     # The remaining one is still reused for B.
-    assert pool.checkout(B, 3.0) is second
+    assert reused(pool.checkout(B, 3.0)) is second
 
 
 def test_at_the_limit_own_idle_connection_is_reused_not_evicted() -> None:
     pool = Pool(2, 100.0)
     a = open_conn(pool, A)
     b = open_conn(pool, B)
-    pool.checkin(a, reusable=True, now=0.0)
-    pool.checkin(b, reusable=True, now=1.0)
-    assert pool.checkout(B, 2.0) is b
+    done(pool, a, now=0.0)
+    done(pool, b, now=1.0)
+    assert reused(pool.checkout(B, 2.0)) is b
     assert a.closed == 0
     assert pool.count == 2
 
@@ -201,17 +271,26 @@ def test_at_the_limit_own_idle_connection_is_reused_not_evicted() -> None:
 def test_checkin_not_reusable_closes_and_frees_the_slot() -> None:
     pool = Pool(2, 5.0)
     a = open_conn(pool, A)
-    pool.checkin(a, reusable=False, now=0.0)
+    done(pool, a, now=0.0, reusable=False)
     assert a.closed == 1
     assert pool.count == 0
     assert pool.idle_count == 0
+
+
+def test_checkin_after_an_incomplete_exchange_closes_it() -> None:
+    pool = Pool(2, 5.0)
+    a = open_conn(pool, A)
+    a.end_exchange(complete=False, keep_alive=True)  # the body was not read to its end
+    pool.checkin(a, now=0.0)
+    assert a.closed == 1
+    assert pool.state == PoolState(0, 2, 0, 0, 0)
 
 
 def test_checkin_of_unusable_connection_closes_it() -> None:
     pool = Pool(2, 5.0)
     a = open_conn(pool, A)
     a.usable = False
-    pool.checkin(a, reusable=True, now=0.0)
+    done(pool, a, now=0.0)
     assert a.closed == 1
     assert pool.count == 0
     assert pool.idle_count == 0
@@ -220,20 +299,69 @@ def test_checkin_of_unusable_connection_closes_it() -> None:
 def test_checkin_of_closed_connection_is_not_pooled() -> None:
     pool = Pool(2, 5.0)
     a = open_conn(pool, A)
-    a.state = "closed"
-    pool.checkin(a, reusable=True, now=0.0)
+    a.close()  # e.g. by close_in_use while its request ran
+    done(pool, a, now=0.0)
+    assert a.state is ConnState.CLOSED
     assert pool.count == 0
     assert pool.idle_count == 0
 
 
-def test_release_slot_without_waiters_decrements_count() -> None:
+async def test_release_slot_without_waiters_decrements_count() -> None:
     pool = Pool(2, 5.0)
-    assert pool.checkout(A, 0.0) is True
+    assert is_open(pool.checkout(A, 0.0))
     pool.release_slot()
     assert pool.count == 0
-    assert pool.checkout(A, 0.0) is True
-    assert pool.checkout(A, 0.0) is True
-    assert pool.checkout(A, 0.0) is False
+    assert is_open(pool.checkout(A, 0.0))
+    assert is_open(pool.checkout(A, 0.0))
+    assert isinstance(pool.checkout(A, 0.0), Wait)
+
+
+# -- connections in use --------------------------------------------------------------
+
+
+def test_in_use_tracks_opened_reused_and_checked_in_connections() -> None:
+    pool = Pool(3, 5.0)
+    assert is_open(pool.checkout(A, 0.0))
+    assert pool.state == PoolState(1, 3, 0, 0, 0)  # a slot reserved, nothing opened yet
+    a = FakeConn(A)
+    pool.opened(a)
+    assert pool.state == PoolState(1, 3, 0, 1, 0)
+    b = open_conn(pool, B)
+    assert pool.state == PoolState(2, 3, 0, 2, 0)
+    done(pool, a, now=1.0)
+    assert pool.state == PoolState(2, 3, 1, 1, 0)
+    assert reused(pool.checkout(A, 2.0)) is a
+    assert pool.state == PoolState(2, 3, 0, 2, 0)
+    done(pool, b, now=3.0, reusable=False)
+    assert pool.state == PoolState(1, 3, 0, 1, 0)
+    done(pool, a, now=4.0)
+    assert pool.state == PoolState(1, 3, 1, 0, 0)
+
+
+def test_close_in_use_closes_only_connections_in_use() -> None:
+    pool = Pool(3, 5.0)
+    idle = open_conn(pool, A)
+    busy1, busy2 = open_conn(pool, A), open_conn(pool, B)
+    done(pool, idle, now=0.0)
+    pool.close_in_use()
+    assert (busy1.closed, busy2.closed, idle.closed) == (1, 1, 0)
+    # Each request's own release gives its slot back; the closed connection is not pooled.
+    assert pool.state == PoolState(3, 3, 1, 2, 0)
+    done(pool, busy1, now=1.0)
+    done(pool, busy2, now=1.0)
+    assert pool.state == PoolState(1, 3, 1, 0, 0)
+    assert reused(pool.checkout(A, 2.0)) is idle
+
+
+async def test_state_counts_waiters() -> None:
+    pool = Pool(1, 5.0)
+    a = open_conn(pool, A)
+    w = must_wait(pool, B)
+    assert pool.state == PoolState(1, 1, 0, 1, 1)
+    assert pool.state.waiting == 1
+    done(pool, a, now=1.0)
+    assert given(w) is None
+    assert pool.state == PoolState(1, 1, 0, 0, 0)  # a slot reserved for B's waiter
 
 
 # -- expiry and usability ---------------------------------------------------
@@ -242,8 +370,8 @@ def test_release_slot_without_waiters_decrements_count() -> None:
 def test_expired_idle_connection_is_retired_on_checkout() -> None:
     pool = Pool(2, 5.0)
     a = open_conn(pool, A)
-    pool.checkin(a, reusable=True, now=10.0)
-    assert pool.checkout(A, 15.0 + 0.001) is True  # idle 5.001 s > 5 s
+    done(pool, a, now=10.0)
+    assert is_open(pool.checkout(A, 15.0 + 0.001))  # idle 5.001 s > 5 s
     assert a.closed == 1
     assert pool.count == 1  # the retired one's slot went to the new reservation
     assert pool.idle_count == 0
@@ -252,26 +380,26 @@ def test_expired_idle_connection_is_retired_on_checkout() -> None:
 def test_idle_connection_within_expiry_is_reused() -> None:
     pool = Pool(2, 5.0)
     a = open_conn(pool, A)
-    pool.checkin(a, reusable=True, now=10.0)
-    assert pool.checkout(A, 14.9) is a
+    done(pool, a, now=10.0)
+    assert reused(pool.checkout(A, 14.9)) is a
     assert a.closed == 0
 
 
 def test_no_expiry_when_keepalive_expiry_is_none() -> None:
     pool = Pool(2, None)
     a = open_conn(pool, A)
-    pool.checkin(a, reusable=True, now=0.0)
-    assert pool.checkout(A, 1e9) is a
+    done(pool, a, now=0.0)
+    assert reused(pool.checkout(A, 1e9)) is a
 
 
 def test_unusable_idle_connection_is_retired_and_next_one_reused() -> None:
     pool = Pool(5, 100.0)
     good = open_conn(pool, A)
     bad = open_conn(pool, A)
-    pool.checkin(good, reusable=True, now=0.0)
-    pool.checkin(bad, reusable=True, now=1.0)
+    done(pool, good, now=0.0)
+    done(pool, bad, now=1.0)
     bad.usable = False  # e.g. the server closed it while it was idle
-    assert pool.checkout(A, 2.0) is good
+    assert reused(pool.checkout(A, 2.0)) is good
     assert bad.closed == 1
     assert good.closed == 0
     assert pool.count == 1
@@ -282,8 +410,8 @@ def test_all_idle_connections_stale_gives_a_new_slot() -> None:
     pool = Pool(3, 1.0)
     conns = [open_conn(pool, A) for _ in range(3)]
     for conn in conns:
-        pool.checkin(conn, reusable=True, now=0.0)
-    assert pool.checkout(A, 10.0) is True
+        done(pool, conn, now=0.0)
+    assert is_open(pool.checkout(A, 10.0))
     assert all(c.closed == 1 for c in conns)
     assert pool.count == 1
     assert pool.idle_count == 0
@@ -294,13 +422,13 @@ def test_close_idle_closes_only_idle_connections() -> None:
     a1, a2, b = open_conn(pool, A), open_conn(pool, A), open_conn(pool, B)
     busy = open_conn(pool, C)
     for conn in (a1, a2, b):
-        pool.checkin(conn, reusable=True, now=0.0)
+        done(pool, conn, now=0.0)
     pool.close_idle()
     assert [c.closed for c in (a1, a2, b)] == [1, 1, 1]
     assert busy.closed == 0
     assert pool.count == 1
     assert pool.idle_count == 0
-    assert pool.checkout(A, 0.0) is True
+    assert is_open(pool.checkout(A, 0.0))
 
 
 # -- waiters ----------------------------------------------------------------
@@ -309,22 +437,21 @@ def test_close_idle_closes_only_idle_connections() -> None:
 async def test_wait_when_full_and_fifo_handoff_of_returned_connection() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    assert pool.checkout(A, 0.0) is False
-    w1 = pool.wait(A)
-    w2 = pool.wait(A)
+    w1 = must_wait(pool, A)
+    w2 = must_wait(pool, A)
     assert isinstance(w1, Waiter)
     assert pool.waiting == 2
-    pool.checkin(a, reusable=True, now=1.0)
+    done(pool, a, now=1.0)
     assert w1.future.done()
-    assert w1.future.result() is a
+    assert given(w1) is a
     assert not w2.future.done()
-    assert a.state == "active"
+    assert a.state is ConnState.ACTIVE
     assert a.closed == 0
     assert pool.idle_count == 0  # handed over, never idle
     assert pool.count == 1
     assert pool.waiting == 1
-    pool.checkin(a, reusable=True, now=2.0)
-    assert w2.future.result() is a
+    done(pool, a, now=2.0)
+    assert given(w2) is a
     assert pool.waiting == 0
     assert pool.count == 1
 
@@ -332,10 +459,10 @@ async def test_wait_when_full_and_fifo_handoff_of_returned_connection() -> None:
 async def test_returned_connection_goes_to_first_same_key_waiter() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    wb = pool.wait(B)
-    wa = pool.wait(A)
-    pool.checkin(a, reusable=True, now=1.0)
-    assert wa.future.result() is a
+    wb = must_wait(pool, B)
+    wa = must_wait(pool, A)
+    done(pool, a, now=1.0)
+    assert given(wa) is a
     assert not wb.future.done()
     assert pool.waiting == 1
     assert pool.count == 1
@@ -344,11 +471,11 @@ async def test_returned_connection_goes_to_first_same_key_waiter() -> None:
 async def test_returned_connection_of_other_key_frees_slot_for_waiter() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    wb = pool.wait(B)
-    pool.checkin(a, reusable=True, now=1.0)
+    wb = must_wait(pool, B)
+    done(pool, a, now=1.0)
     # No waiter for A: the connection is closed and its slot given to B's waiter.
     assert a.closed == 1
-    assert wb.future.result() is None
+    assert given(wb) is None
     assert pool.count == 1
     assert pool.idle_count == 0
     assert pool.waiting == 0
@@ -358,18 +485,18 @@ async def test_slots_go_to_waiters_in_fifo_order() -> None:
     pool = Pool(2, 5.0)
     a = open_conn(pool, A)
     b = open_conn(pool, B)
-    w1 = pool.wait(C)
-    w2 = pool.wait(C)
-    w3 = pool.wait(C)
-    pool.checkin(b, reusable=False, now=1.0)
-    assert w1.future.result() is None
+    w1 = must_wait(pool, C)
+    w2 = must_wait(pool, C)
+    w3 = must_wait(pool, C)
+    done(pool, b, now=1.0, reusable=False)
+    assert given(w1) is None
     assert not w2.future.done()
     pool.release_slot()  # e.g. w1's connect failed
-    assert w2.future.result() is None
+    assert given(w2) is None
     assert not w3.future.done()
-    pool.checkin(a, reusable=True, now=2.0)
+    done(pool, a, now=2.0)
     assert a.closed == 1
-    assert w3.future.result() is None
+    assert given(w3) is None
     assert pool.count == 2
     assert pool.waiting == 0
 
@@ -377,18 +504,18 @@ async def test_slots_go_to_waiters_in_fifo_order() -> None:
 async def test_non_reusable_checkin_gives_slot_to_same_key_waiter() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    wa = pool.wait(A)
-    pool.checkin(a, reusable=False, now=1.0)
+    wa = must_wait(pool, A)
+    done(pool, a, now=1.0, reusable=False)
     assert a.closed == 1
-    assert wa.future.result() is None
+    assert given(wa) is None
     assert pool.count == 1
 
 
 async def test_idle_connections_and_waiters_never_coexist() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    w = pool.wait(B)
-    pool.checkin(a, reusable=True, now=0.0)
+    w = must_wait(pool, B)
+    done(pool, a, now=0.0)
     assert not (pool.idle_count and pool.waiting)
     assert w.future.done()
 
@@ -396,26 +523,26 @@ async def test_idle_connections_and_waiters_never_coexist() -> None:
 async def test_cancel_wait_of_a_queued_waiter_removes_it() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    w1 = pool.wait(A)
-    w2 = pool.wait(A)
+    w1 = must_wait(pool, A)
+    w2 = must_wait(pool, A)
     w1.future.cancel()
     pool.cancel_wait(w1)
     assert pool.waiting == 1
-    pool.checkin(a, reusable=True, now=1.0)
-    assert w2.future.result() is a
+    done(pool, a, now=1.0)
+    assert given(w2) is a
     assert pool.count == 1
 
 
 async def test_cancel_wait_passes_on_a_handed_connection_to_next_waiter() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    w1 = pool.wait(A)
-    w2 = pool.wait(A)
-    pool.checkin(a, reusable=True, now=1.0)
-    assert w1.future.result() is a
+    w1 = must_wait(pool, A)
+    w2 = must_wait(pool, A)
+    done(pool, a, now=1.0)
+    assert given(w1) is a
     # w1's task was cancelled before it could use the connection.
     pool.cancel_wait(w1)
-    assert w2.future.result() is a
+    assert given(w2) is a
     assert a.closed == 0
     assert pool.count == 1
     assert pool.waiting == 0
@@ -424,25 +551,25 @@ async def test_cancel_wait_passes_on_a_handed_connection_to_next_waiter() -> Non
 async def test_cancel_wait_puts_a_handed_connection_back_when_nobody_waits() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    w = pool.wait(A)
-    pool.checkin(a, reusable=True, now=1.0)
+    w = must_wait(pool, A)
+    done(pool, a, now=1.0)
     pool.cancel_wait(w)
-    assert a.state == "idle"
+    assert a.state is ConnState.IDLE
     assert a.closed == 0
     assert pool.idle_count == 1
     assert pool.count == 1
-    assert pool.checkout(A, 2.0) is a
+    assert reused(pool.checkout(A, 2.0)) is a
 
 
 async def test_cancel_wait_passes_on_a_handed_slot() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    wb = pool.wait(B)
-    wc = pool.wait(C)
-    pool.checkin(a, reusable=False, now=1.0)
-    assert wb.future.result() is None
+    wb = must_wait(pool, B)
+    wc = must_wait(pool, C)
+    done(pool, a, now=1.0, reusable=False)
+    assert given(wb) is None
     pool.cancel_wait(wb)  # gave up before opening: the slot goes to the next waiter
-    assert wc.future.result() is None
+    assert given(wc) is None
     assert pool.count == 1
     assert pool.waiting == 0
 
@@ -450,18 +577,18 @@ async def test_cancel_wait_passes_on_a_handed_slot() -> None:
 async def test_cancel_wait_of_handed_slot_with_nobody_waiting_frees_it() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    w = pool.wait(B)
-    pool.checkin(a, reusable=False, now=1.0)
+    w = must_wait(pool, B)
+    done(pool, a, now=1.0, reusable=False)
     pool.cancel_wait(w)
     assert pool.count == 0  # no leaked slot
-    assert pool.checkout(B, 2.0) is True
+    assert is_open(pool.checkout(B, 2.0))
 
 
 async def test_cancel_wait_of_handed_unusable_connection_frees_its_slot() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    w = pool.wait(A)
-    pool.checkin(a, reusable=True, now=1.0)
+    w = must_wait(pool, A)
+    done(pool, a, now=1.0)
     a.usable = False  # went bad before the waiter could run
     pool.cancel_wait(w)
     assert a.closed == 1
@@ -472,11 +599,11 @@ async def test_cancel_wait_of_handed_unusable_connection_frees_its_slot() -> Non
 async def test_cancelled_future_is_skipped_on_release() -> None:
     pool = Pool(1, 5.0)
     open_conn(pool, A)
-    w1 = pool.wait(B)
-    w2 = pool.wait(B)
+    w1 = must_wait(pool, B)
+    w2 = must_wait(pool, B)
     w1.future.cancel()  # cancelled, but its task has not called cancel_wait yet
     pool.release_slot()
-    assert w2.future.result() is None
+    assert given(w2) is None
     pool.cancel_wait(w1)
     assert pool.count == 1
     assert pool.waiting == 0
@@ -485,11 +612,11 @@ async def test_cancelled_future_is_skipped_on_release() -> None:
 async def test_cancelled_future_is_skipped_on_connection_handoff() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    w1 = pool.wait(A)
-    w2 = pool.wait(A)
+    w1 = must_wait(pool, A)
+    w2 = must_wait(pool, A)
     w1.future.cancel()
-    pool.checkin(a, reusable=True, now=1.0)
-    assert w2.future.result() is a
+    done(pool, a, now=1.0)
+    assert given(w2) is a
     pool.cancel_wait(w1)
     assert pool.count == 1
     assert pool.waiting == 0
@@ -498,9 +625,9 @@ async def test_cancelled_future_is_skipped_on_connection_handoff() -> None:
 async def test_fail_waiters_wakes_every_waiter_with_its_own_error() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    w1 = pool.wait(A)
-    w2 = pool.wait(B)
-    w3 = pool.wait(C)
+    w1 = must_wait(pool, A)
+    w2 = must_wait(pool, B)
+    w3 = must_wait(pool, C)
     w3.future.cancel()
     pool.fail_waiters(lambda: RuntimeError("closed"))
     assert pool.waiting == 0
@@ -513,20 +640,20 @@ async def test_fail_waiters_wakes_every_waiter_with_its_own_error() -> None:
     for waiter in (w1, w2, w3):
         pool.cancel_wait(waiter)
     assert pool.count == 1
-    pool.checkin(a, reusable=False, now=1.0)
+    done(pool, a, now=1.0, reusable=False)
     assert pool.count == 0
 
 
 async def test_waiter_gets_pool_connection_through_a_task() -> None:
     pool = Pool(1, 5.0)
     a = open_conn(pool, A)
-    assert pool.checkout(A, 0.0) is False
-    waiter = pool.wait(A)
+    waiter = must_wait(pool, A)
     task = asyncio.ensure_future(waiter.future)
     await asyncio.sleep(0)
     assert not task.done()
-    pool.checkin(a, reusable=True, now=1.0)
-    assert await asyncio.wait_for(task, 1.0) is a
+    done(pool, a, now=1.0)
+    assert await asyncio.wait_for(task, 1.0) == Reuse(a)
+    assert isinstance(task.result(), Reuse)
 
 
 async def test_random_operations_keep_invariants() -> None:
@@ -536,8 +663,9 @@ async def test_random_operations_keep_invariants() -> None:
         limit = rng.randint(1, 4)
         pool = Pool(limit, 3.0)
         keys = [A, B, C]
+        every: list[FakeConn] = []  # every connection opened, retired or not
         active: list[FakeConn] = []
-        reserved = 0  # slots granted (checkout True / waiter None) not yet opened
+        reserved = 0  # slots granted (Open, from checkout or a waiter) not yet opened
         waiters: list[Waiter] = []
         now = 0.0
         for _ in range(300):
@@ -546,55 +674,59 @@ async def test_random_operations_keep_invariants() -> None:
             if op < 0.35:
                 key = rng.choice(keys)
                 got = pool.checkout(key, now)
-                if got is True:
+                if isinstance(got, Open):
                     reserved += 1
-                elif got is False:
-                    waiters.append(pool.wait(key))
+                elif isinstance(got, Wait):
+                    waiters.append(got.waiter)
                 else:
-                    assert isinstance(got, FakeConn)
-                    assert got.state == "active"
-                    assert got.key == key
-                    active.append(got)
+                    conn = reused(got)
+                    assert conn.state is ConnState.ACTIVE
+                    assert conn.key == key
+                    active.append(conn)
             elif op < 0.5 and reserved:
                 reserved -= 1
                 if rng.random() < 0.2:
                     pool.release_slot()  # connect failed
                 else:
-                    active.append(FakeConn(rng.choice(keys)))
+                    conn = FakeConn(rng.choice(keys))
+                    pool.opened(conn)
+                    every.append(conn)
+                    active.append(conn)
             elif op < 0.8 and active:
                 conn = active.pop(rng.randrange(len(active)))
                 if rng.random() < 0.1:
                     conn.usable = False
-                pool.checkin(conn, reusable=rng.random() < 0.8, now=now)
+                done(pool, conn, now=now, reusable=rng.random() < 0.8)
             elif op < 0.9 and waiters:
                 waiter = waiters.pop(rng.randrange(len(waiters)))
                 pool.cancel_wait(waiter)
             elif rng.random() < 0.3:
                 # An idle connection goes bad (the server closed it).
-                for conns in pool._idle.values():
-                    if conns:
-                        bad = rng.choice(conns)
-                        assert isinstance(bad, FakeConn)
-                        bad.usable = False
-                        break
+                idle = [c for c in every if c.state is ConnState.IDLE]
+                if idle:
+                    rng.choice(idle).usable = False
             # Collect waiters that were served.
             for waiter in list(waiters):
                 if waiter.future.done():
                     waiters.remove(waiter)
-                    given = waiter.future.result()
-                    if given is None:
+                    conn_given = given(waiter)
+                    if conn_given is None:
                         reserved += 1
                     else:
-                        assert isinstance(given, FakeConn)
-                        assert given.state == "active"
-                        assert given.key == waiter.key
-                        active.append(given)
-            assert 0 <= pool.count <= limit
-            assert not (pool.idle_count and pool.waiting), pool
-            assert pool.count == pool.idle_count + len(active) + reserved, (seed, pool)
-            assert pool.waiting == len(waiters)
+                        assert conn_given.state is ConnState.ACTIVE
+                        assert conn_given.key == waiter.key
+                        active.append(conn_given)
+            state = pool.state
+            idle_now = [c for c in every if c.state is ConnState.IDLE]
+            assert 0 <= state.connections <= limit
+            assert not (state.idle and state.waiting), pool
+            assert state.connections == state.idle + len(active) + reserved, (seed, pool)
+            assert state.idle == len(idle_now), (seed, pool)
+            assert state.in_use == len(active), (seed, pool)
+            assert state.waiting == len(waiters)
             assert all(c.closed == 0 for c in active)
-            assert all(c.state == "idle" for cs in pool._idle.values() for c in cs)
+            assert all(c.closed == 0 for c in idle_now)
+            assert all(c.closed <= 1 for c in every)  # retired once
             assert len({id(c) for c in active}) == len(active)
         for waiter in waiters:
             waiter.future.cancel()
@@ -603,18 +735,18 @@ async def test_random_operations_keep_invariants() -> None:
 
 def test_repr() -> None:
     pool = Pool(4, 5.0)
-    assert repr(pool) == "<Pool connections=0/4 idle=0 waiting=0>"
+    assert repr(pool) == "<Pool connections=0/4 idle=0 in_use=0 waiting=0>"
     a = open_conn(pool, A)
     open_conn(pool, B)
-    pool.checkin(a, reusable=True, now=0.0)
-    assert repr(pool) == "<Pool connections=2/4 idle=1 waiting=0>"
+    done(pool, a, now=0.0)
+    assert repr(pool) == "<Pool connections=2/4 idle=1 in_use=1 waiting=0>"
 
 
 async def test_repr_counts_waiters() -> None:
     pool = Pool(1, 5.0)
     open_conn(pool, A)
-    w = pool.wait(A)
-    assert repr(pool) == "<Pool connections=1/1 idle=0 waiting=1>"
+    w = must_wait(pool, A)
+    assert repr(pool) == "<Pool connections=1/1 idle=0 in_use=1 waiting=1>"
     w.future.cancel()
     pool.cancel_wait(w)
-    assert repr(pool) == "<Pool connections=1/1 idle=0 waiting=0>"
+    assert repr(pool) == "<Pool connections=1/1 idle=0 in_use=1 waiting=0>"

@@ -8,21 +8,23 @@ name are checked) and requests are origin-form without Proxy-Authorization.
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
-import os
-import pathlib
 import socket
-import ssl
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
-import trustme
-from conftest import RawConnection, RawServer, head_fields
+from conftest import (
+    Handler,
+    RawConnection,
+    RawServer,
+    always,
+    basic,
+    head_fields,
+    refused_port,
+    replay,
+)
 from pytest_httpserver import HTTPServer
-from servers import Tinyproxy, free_port, run_tinyproxy
+from servers import PROXY_VARIABLES, Tinyproxy, run_cli, run_tinyproxy
 
 import rawhttp
 
@@ -32,15 +34,10 @@ PROXY_BODY = b"answered by the proxy"
 ORIGIN_BODY = b"answered by the origin"
 TLS_BODY = b"answered over tls"
 ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
-ENV_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
 def response(body: bytes) -> bytes:
     return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
-
-
-def basic(credentials: str) -> str:
-    return "Basic " + base64.b64encode(credentials.encode()).decode()
 
 
 def request_line(head: bytes) -> bytes:
@@ -55,25 +52,13 @@ def fields(head: bytes, name: str) -> list[str]:
 @pytest.fixture(autouse=True)
 def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests start without proxy variables, whatever the machine running them has."""
-    for name in ENV_VARS:
+    for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.delenv("REQUEST_METHOD", raising=False)
 
 
 # -- servers -------------------------------------------------------------------------
-
-
-def answer_every_request(body: bytes) -> Callable[[RawConnection], Awaitable[None]]:
-    """A handler answering each request on the connection with ``body`` (keep-alive)."""
-
-    async def handler(conn: RawConnection) -> None:
-        for _ in range(100):
-            if not await conn.read_request():
-                return
-            await conn.send(response(body))
-
-    return handler
 
 
 def answer_with(
@@ -131,82 +116,10 @@ def relay(
     return handler
 
 
-class TLSOrigin:
-    """A TLS server on 127.0.0.1 answering every request with TLS_BODY; records heads."""
-
-    def __init__(self, per_connection: int = 100) -> None:
-        self.per_connection = per_connection
-        self.connections = 0
-        self.requests: list[bytes] = []
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self, context: ssl.SSLContext) -> TLSOrigin:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=context)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        return f"https://{host}:{self.port}{path}"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            for _ in range(self.per_connection):
-                head = await reader.readuntil(b"\r\n\r\n")
-                self.requests.append(head)
-                writer.write(response(TLS_BODY))
-                await writer.drain()
-        except (OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await writer.wait_closed()
-
-    async def close(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
-        await self._server.wait_closed()
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
 @pytest.fixture
-def ca_path(ca: trustme.CA, tmp_path: pathlib.Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture
-async def tls_origin(ca: trustme.CA) -> AsyncIterator[Callable[..., Awaitable[TLSOrigin]]]:
-    """Factory: ``await tls_origin("localhost")``: a TLS server with a cert for the names."""
-    servers: list[TLSOrigin] = []
-
-    async def make(*names: str, per_connection: int = 100) -> TLSOrigin:
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert(*names).configure_cert(ctx)
-        server = await TLSOrigin(per_connection).start(ctx)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        await server.close()
+def tls_handler() -> Handler:
+    """The servers of ``tls_server`` (conftest) answer every request with TLS_BODY."""
+    return always(response(TLS_BODY))
 
 
 @pytest.fixture(scope="module")
@@ -219,16 +132,6 @@ def tinyproxy() -> Iterator[Tinyproxy]:
 def tinyproxy_auth() -> Iterator[Tinyproxy]:
     with run_tinyproxy(basic_auth=("alice", "s3cret")) as proxy:
         yield proxy
-
-
-@pytest.fixture(scope="session")
-def httpserver_listen_address() -> tuple[str, int]:
-    return ("127.0.0.1", 0)
-
-
-def closed_port() -> int:
-    """A 127.0.0.1 port nothing listens on (bound, then released)."""
-    return free_port()
 
 
 # -- the fixtures themselves, without rawhttp ------------------------------------------
@@ -257,7 +160,7 @@ def test_tinyproxy_fixture_relays_with_a_raw_socket(
 
 
 async def test_http_via_tinyproxy(tinyproxy: Tinyproxy, raw_server: MakeRaw) -> None:
-    origin = await raw_server(answer_every_request(ORIGIN_BODY))
+    origin = await raw_server(always(response(ORIGIN_BODY)))
     async with rawhttp.Session(timeout=QUICK, proxy=tinyproxy.url, trust_env=False) as s:
         for _ in range(3):  # tinyproxy closes after each response: no stale reuse errors
             r = await s.get(origin.url("/path?q=1"))
@@ -291,39 +194,17 @@ def test_one_shot_get_via_tinyproxy(tinyproxy: Tinyproxy, httpserver: HTTPServer
     assert "tinyproxy" in request.headers["Via"]
 
 
-async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int | None, bytes, bytes]:
-    environment = {k: v for k, v in os.environ.items() if k.lower() not in ENV_VARS}
-    environment.update(env or {})
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "rawhttp",
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=environment,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    return proc.returncode, out, err
-
-
 async def test_cli_proxy_via_tinyproxy(tinyproxy: Tinyproxy, raw_server: MakeRaw) -> None:
-    origin = await raw_server(answer_every_request(ORIGIN_BODY))
+    origin = await raw_server(always(response(ORIGIN_BODY)))
     result = await run_cli("-x", tinyproxy.url, origin.url("/cli"))
     assert result == (0, ORIGIN_BODY, b"")
     (head,) = origin.requests
     assert request_line(head) == b"GET /cli HTTP/1.1"
     assert any("tinyproxy" in via for via in fields(head, "via"))
     # -x "" overrides the environment's proxy; --noproxy exempts a host from -x.
-    env = {"http_proxy": f"http://127.0.0.1:{closed_port()}"}
+    env = {"http_proxy": f"http://127.0.0.1:{refused_port()}"}
     assert await run_cli("-x", "", origin.url("/direct"), env=env) == (0, ORIGIN_BODY, b"")
-    noproxy = ("-x", f"http://127.0.0.1:{closed_port()}", "--noproxy", "127.0.0.1")
+    noproxy = ("-x", f"http://127.0.0.1:{refused_port()}", "--noproxy", "127.0.0.1")
     assert await run_cli(*noproxy, origin.url("/direct")) == (0, ORIGIN_BODY, b"")
     assert [request_line(h) for h in origin.requests[1:]] == [b"GET /direct HTTP/1.1"] * 2
     for head in origin.requests[1:]:
@@ -331,11 +212,11 @@ async def test_cli_proxy_via_tinyproxy(tinyproxy: Tinyproxy, raw_server: MakeRaw
 
 
 async def test_https_via_tinyproxy_keeps_the_tunnel(
-    tinyproxy: Tinyproxy, tls_origin: Callable[..., Awaitable[TLSOrigin]], ca_path: str
+    tinyproxy: Tinyproxy, tls_server: MakeRaw, ca_path: str
 ) -> None:
     # The certificate names only "localhost": it does not cover the proxy's 127.0.0.1,
     # so success shows TLS was made with (and checked against) the origin's name.
-    origin = await tls_origin("localhost")
+    origin = await tls_server("localhost")
     url = origin.url("/secure?x=1", host="localhost")
     async with rawhttp.Session(
         timeout=QUICK, proxy=tinyproxy.url, trust_env=False, verify=ca_path
@@ -353,9 +234,9 @@ async def test_https_via_tinyproxy_keeps_the_tunnel(
 
 
 async def test_https_via_tinyproxy_checks_the_origin_name(
-    tinyproxy: Tinyproxy, tls_origin: Callable[..., Awaitable[TLSOrigin]], ca_path: str
+    tinyproxy: Tinyproxy, tls_server: MakeRaw, ca_path: str
 ) -> None:
-    origin = await tls_origin("example.org")
+    origin = await tls_server("example.org")
     async with rawhttp.Session(
         timeout=QUICK, proxy=tinyproxy.url, trust_env=False, verify=ca_path
     ) as s:
@@ -367,9 +248,9 @@ async def test_https_via_tinyproxy_checks_the_origin_name(
 
 
 async def test_https_via_tinyproxy_rejects_an_unknown_ca(
-    tinyproxy: Tinyproxy, tls_origin: Callable[..., Awaitable[TLSOrigin]]
+    tinyproxy: Tinyproxy, tls_server: MakeRaw
 ) -> None:
-    origin = await tls_origin("127.0.0.1")
+    origin = await tls_server("127.0.0.1")
     async with rawhttp.Session(timeout=QUICK, proxy=tinyproxy.url, trust_env=False) as s:
         with pytest.raises(rawhttp.TLSError):
             await s.get(origin.url())  # verify=True: certifi does not know trustme's CA
@@ -379,11 +260,11 @@ async def test_https_via_tinyproxy_rejects_an_unknown_ca(
 async def test_tinyproxy_basic_auth_with_credentials(
     tinyproxy_auth: Tinyproxy,
     raw_server: MakeRaw,
-    tls_origin: Callable[..., Awaitable[TLSOrigin]],
+    tls_server: MakeRaw,
     ca_path: str,
 ) -> None:
-    origin = await raw_server(answer_every_request(ORIGIN_BODY))
-    secure = await tls_origin("127.0.0.1")
+    origin = await raw_server(always(response(ORIGIN_BODY)))
+    secure = await tls_server("127.0.0.1")
     async with rawhttp.Session(
         timeout=QUICK, proxy=tinyproxy_auth.url, trust_env=False, verify=ca_path
     ) as s:
@@ -400,11 +281,11 @@ async def test_tinyproxy_basic_auth_with_credentials(
 async def test_tinyproxy_basic_auth_without_credentials(
     tinyproxy_auth: Tinyproxy,
     raw_server: MakeRaw,
-    tls_origin: Callable[..., Awaitable[TLSOrigin]],
+    tls_server: MakeRaw,
     ca_path: str,
 ) -> None:
-    origin = await raw_server(answer_every_request(ORIGIN_BODY))
-    secure = await tls_origin("127.0.0.1")
+    origin = await raw_server(always(response(ORIGIN_BODY)))
+    secure = await tls_server("127.0.0.1")
     proxy = tinyproxy_auth.url_without_credentials
     async with rawhttp.Session(timeout=QUICK, proxy=proxy, trust_env=False, verify=ca_path) as s:
         r = await s.get(origin.url("/a"))  # http://: the proxy's 407 is just a response
@@ -421,9 +302,9 @@ async def test_tinyproxy_basic_auth_without_credentials(
 
 
 async def test_tinyproxy_basic_auth_wrong_password(
-    tinyproxy_auth: Tinyproxy, tls_origin: Callable[..., Awaitable[TLSOrigin]], ca_path: str
+    tinyproxy_auth: Tinyproxy, tls_server: MakeRaw, ca_path: str
 ) -> None:
-    secure = await tls_origin("127.0.0.1")
+    secure = await tls_server("127.0.0.1")
     proxy = f"http://alice:wrong-pw@127.0.0.1:{tinyproxy_auth.port}"
     async with rawhttp.Session(timeout=QUICK, proxy=proxy, trust_env=False, verify=ca_path) as s:
         with pytest.raises(rawhttp.ProxyError) as info:
@@ -438,9 +319,9 @@ async def test_tinyproxy_basic_auth_wrong_password(
 
 
 async def test_connect_request_and_what_goes_inside_the_tunnel(
-    raw_server: MakeRaw, tls_origin: Callable[..., Awaitable[TLSOrigin]], ca_path: str
+    raw_server: MakeRaw, tls_server: MakeRaw, ca_path: str
 ) -> None:
-    origin = await tls_origin("127.0.0.1")
+    origin = await tls_server("127.0.0.1")
     proxy = await raw_server(relay())
     async with rawhttp.Session(
         timeout=QUICK,
@@ -456,7 +337,7 @@ async def test_connect_request_and_what_goes_inside_the_tunnel(
     (connect,) = proxy.requests  # one tunnel for both requests
     assert request_line(connect) == f"CONNECT 127.0.0.1:{origin.port} HTTP/1.1".encode()
     assert fields(connect, "host") == [f"127.0.0.1:{origin.port}"]
-    assert fields(connect, "proxy-authorization") == [basic("user:secret")]
+    assert fields(connect, "proxy-authorization") == [basic("user", "secret")]
     assert fields(connect, "authorization") == []  # the origin's credentials stay inside
     assert origin.connections == 1
     assert [request_line(h) for h in origin.requests] == [
@@ -466,7 +347,7 @@ async def test_connect_request_and_what_goes_inside_the_tunnel(
     for head in origin.requests:
         assert fields(head, "host") == [f"127.0.0.1:{origin.port}"]
         assert fields(head, "proxy-authorization") == []
-        assert fields(head, "authorization") == [basic("origin-user:origin-pw")]
+        assert fields(head, "authorization") == [basic("origin-user", "origin-pw")]
 
 
 @pytest.mark.parametrize(
@@ -489,9 +370,9 @@ async def test_connect_authority_form(raw_server: MakeRaw, url: str, authority: 
 
 
 async def test_proxy_url_without_scheme(
-    raw_server: MakeRaw, tls_origin: Callable[..., Awaitable[TLSOrigin]], ca_path: str
+    raw_server: MakeRaw, tls_server: MakeRaw, ca_path: str
 ) -> None:
-    origin = await tls_origin("127.0.0.1")
+    origin = await tls_server("127.0.0.1")
     proxy = await raw_server(relay())
     async with rawhttp.Session(
         timeout=QUICK, proxy=f"127.0.0.1:{proxy.port}", trust_env=False, verify=ca_path
@@ -513,11 +394,11 @@ async def test_proxy_url_without_scheme(
 )
 async def test_2xx_connect_reply_framing_is_ignored(
     raw_server: MakeRaw,
-    tls_origin: Callable[..., Awaitable[TLSOrigin]],
+    tls_server: MakeRaw,
     ca_path: str,
     reply: bytes,
 ) -> None:
-    origin = await tls_origin("127.0.0.1")
+    origin = await tls_server("127.0.0.1")
     proxy = await raw_server(relay(reply))
     async with rawhttp.Session(
         timeout=QUICK, proxy=proxy.url(), trust_env=False, verify=ca_path
@@ -531,9 +412,9 @@ async def test_2xx_connect_reply_framing_is_ignored(
 
 
 async def test_timings_through_a_tunnel(
-    raw_server: MakeRaw, tls_origin: Callable[..., Awaitable[TLSOrigin]], ca_path: str
+    raw_server: MakeRaw, tls_server: MakeRaw, ca_path: str
 ) -> None:
-    origin = await tls_origin("127.0.0.1")
+    origin = await tls_server("127.0.0.1")
     proxy = await raw_server(relay(delay=0.2))  # the CONNECT exchange takes 0.2 s
     async with rawhttp.Session(
         timeout=QUICK, proxy=proxy.url(), trust_env=False, verify=ca_path
@@ -551,10 +432,10 @@ async def test_timings_through_a_tunnel(
 
 
 async def test_tunnel_closed_by_the_origin_is_replaced(
-    raw_server: MakeRaw, tls_origin: Callable[..., Awaitable[TLSOrigin]], ca_path: str
+    raw_server: MakeRaw, tls_server: MakeRaw, ca_path: str
 ) -> None:
     # The origin answers one request per connection, then closes without saying so.
-    origin = await tls_origin("127.0.0.1", per_connection=1)
+    origin = await tls_server("127.0.0.1", handler=replay(response(TLS_BODY), close=True))
     proxy = await raw_server(relay())
     async with rawhttp.Session(
         timeout=QUICK, proxy=proxy.url(), trust_env=False, verify=ca_path
@@ -669,7 +550,7 @@ async def test_stalling_proxy_for_http_is_read_timeout(raw_server: MakeRaw) -> N
 
 @pytest.mark.parametrize("scheme", ["http", "https"])
 async def test_unreachable_proxy_is_connect_error(scheme: str) -> None:
-    port = closed_port()
+    port = refused_port()
     async with rawhttp.Session(
         timeout=QUICK, proxy=f"http://user:secret@127.0.0.1:{port}", trust_env=False
     ) as s:
@@ -685,7 +566,7 @@ async def test_unreachable_proxy_is_connect_error(scheme: str) -> None:
 
 
 async def test_http_via_proxy_uses_absolute_form(raw_server: MakeRaw) -> None:
-    proxy = await raw_server(answer_every_request(PROXY_BODY))
+    proxy = await raw_server(always(response(PROXY_BODY)))
     async with rawhttp.Session(
         timeout=QUICK, proxy=f"http://user:secret@127.0.0.1:{proxy.port}", trust_env=False
     ) as s:
@@ -698,9 +579,9 @@ async def test_http_via_proxy_uses_absolute_form(raw_server: MakeRaw) -> None:
     first, second = proxy.requests
     assert request_line(first) == b"GET http://origin.test:8080/path?q HTTP/1.1"
     assert fields(first, "host") == ["origin.test:8080"]
-    assert fields(first, "proxy-authorization") == [basic("user:secret")]
+    assert fields(first, "proxy-authorization") == [basic("user", "secret")]
     assert request_line(second) == b"POST http://origin.test:8080/form HTTP/1.1"
-    assert fields(second, "proxy-authorization") == [basic("user:secret")]
+    assert fields(second, "proxy-authorization") == [basic("user", "secret")]
     assert second.endswith(b"\r\n\r\nabc")
 
 
@@ -720,8 +601,8 @@ async def test_redirects_via_proxy_keep_the_proxy_credentials(raw_server: MakeRa
     assert request_line(second) == b"GET http://other.test:81/next HTTP/1.1"
     assert fields(second, "host") == ["other.test:81"]
     # The proxy's credentials are for the proxy: a change of origin does not drop them.
-    assert fields(first, "proxy-authorization") == [basic("user:secret")]
-    assert fields(second, "proxy-authorization") == [basic("user:secret")]
+    assert fields(first, "proxy-authorization") == [basic("user", "secret")]
+    assert fields(second, "proxy-authorization") == [basic("user", "secret")]
 
 
 def replay_then_ok(first: bytes) -> Callable[[RawConnection], Awaitable[None]]:
@@ -754,11 +635,18 @@ async def test_http_via_proxy_407_is_a_response(raw_server: MakeRaw) -> None:
 # -- choosing the proxy: environment, no_proxy -----------------------------------------
 
 
+async def answered_by(origin: RawServer, **options: object) -> bytes:
+    """The body of a GET of ``origin`` from a new Session with ``options``: ORIGIN_BODY
+    when the request went directly, PROXY_BODY when it went to the proxy."""
+    async with rawhttp.Session(timeout=QUICK, **options) as s:  # type: ignore[arg-type]
+        return (await s.get(origin.url())).content
+
+
 @pytest.fixture
 async def direct_and_proxy(raw_server: MakeRaw) -> tuple[RawServer, RawServer]:
     """An origin and a proxy, each answering with a body saying who answered."""
-    origin = await raw_server(answer_every_request(ORIGIN_BODY))
-    proxy = await raw_server(answer_every_request(PROXY_BODY))
+    origin = await raw_server(always(response(ORIGIN_BODY)))
+    proxy = await raw_server(always(response(PROXY_BODY)))
     return origin, proxy
 
 
@@ -780,27 +668,25 @@ async def test_env_lower_case_wins(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     origin, proxy = direct_and_proxy
-    other = await raw_server(answer_every_request(b"the upper-case one"))
+    other = await raw_server(always(response(b"the upper-case one")))
     monkeypatch.setenv("http_proxy", proxy.url())
     monkeypatch.setenv("HTTP_PROXY", other.url())
-    async with rawhttp.Session(timeout=QUICK) as s:
-        assert (await s.get(origin.url())).content == PROXY_BODY
+    assert await answered_by(origin) == PROXY_BODY
     assert other.connections == 0
 
 
 async def test_https_proxy_env_is_used_for_https(
     raw_server: MakeRaw,
-    tls_origin: Callable[..., Awaitable[TLSOrigin]],
+    tls_server: MakeRaw,
     ca_path: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    origin = await tls_origin("127.0.0.1")
+    origin = await tls_server("127.0.0.1")
     proxy = await raw_server(relay())
     # http_proxy is for http:// URLs only: pointing it at a closed port changes nothing.
-    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{refused_port()}")
     monkeypatch.setenv("HTTPS_PROXY", proxy.url())
-    async with rawhttp.Session(timeout=QUICK, verify=ca_path) as s:
-        assert (await s.get(origin.url())).content == TLS_BODY
+    assert await answered_by(origin, verify=ca_path) == TLS_BODY
     assert request_line(proxy.requests[0]) == f"CONNECT 127.0.0.1:{origin.port} HTTP/1.1".encode()
 
 
@@ -809,8 +695,7 @@ async def test_https_proxy_env_is_not_used_for_http(
 ) -> None:
     origin, proxy = direct_and_proxy
     monkeypatch.setenv("https_proxy", proxy.url())
-    async with rawhttp.Session(timeout=QUICK) as s:
-        assert (await s.get(origin.url())).content == ORIGIN_BODY
+    assert await answered_by(origin) == ORIGIN_BODY
     assert proxy.connections == 0
 
 
@@ -832,8 +717,7 @@ async def test_env_no_proxy_bypasses(
     origin, proxy = direct_and_proxy
     monkeypatch.setenv("HTTP_PROXY", proxy.url())
     monkeypatch.setenv(variable, value)
-    async with rawhttp.Session(timeout=QUICK) as s:
-        assert (await s.get(origin.url())).content == ORIGIN_BODY
+    assert await answered_by(origin) == ORIGIN_BODY
     assert proxy.connections == 0
 
 
@@ -843,8 +727,7 @@ async def test_env_no_proxy_not_matching_keeps_the_proxy(
     origin, proxy = direct_and_proxy
     monkeypatch.setenv("HTTP_PROXY", proxy.url())
     monkeypatch.setenv("NO_PROXY", "example.org,10.0.0.1")
-    async with rawhttp.Session(timeout=QUICK) as s:
-        assert (await s.get(origin.url())).content == PROXY_BODY
+    assert await answered_by(origin) == PROXY_BODY
 
 
 async def test_env_no_proxy_applies_to_an_explicit_proxy(
@@ -852,8 +735,7 @@ async def test_env_no_proxy_applies_to_an_explicit_proxy(
 ) -> None:
     origin, proxy = direct_and_proxy
     monkeypatch.setenv("no_proxy", "127.0.0.1")
-    async with rawhttp.Session(timeout=QUICK, proxy=proxy.url()) as s:
-        assert (await s.get(origin.url())).content == ORIGIN_BODY
+    assert await answered_by(origin, proxy=proxy.url()) == ORIGIN_BODY
     assert proxy.connections == 0
 
 
@@ -864,11 +746,9 @@ async def test_http_proxy_upper_case_is_ignored_under_cgi(
     origin, proxy = direct_and_proxy
     monkeypatch.setenv("REQUEST_METHOD", "GET")
     monkeypatch.setenv("HTTP_PROXY", proxy.url())
-    async with rawhttp.Session(timeout=QUICK) as s:
-        assert (await s.get(origin.url())).content == ORIGIN_BODY
+    assert await answered_by(origin) == ORIGIN_BODY
     monkeypatch.setenv("http_proxy", proxy.url())
-    async with rawhttp.Session(timeout=QUICK) as s:
-        assert (await s.get(origin.url())).content == PROXY_BODY
+    assert await answered_by(origin) == PROXY_BODY
 
 
 async def test_environment_is_read_when_the_session_is_created(
@@ -891,8 +771,7 @@ async def test_trust_env_false_ignores_the_environment(
     origin, proxy = direct_and_proxy
     monkeypatch.setenv("http_proxy", proxy.url())
     monkeypatch.setenv("ALL_PROXY", proxy.url())
-    async with rawhttp.Session(timeout=QUICK, trust_env=False) as s:
-        assert (await s.get(origin.url())).content == ORIGIN_BODY
+    assert await answered_by(origin, trust_env=False) == ORIGIN_BODY
     assert proxy.connections == 0
 
 
@@ -902,10 +781,9 @@ async def test_explicit_proxy_wins_over_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     origin, proxy = direct_and_proxy
-    env_proxy = await raw_server(answer_every_request(b"the environment's proxy"))
+    env_proxy = await raw_server(always(response(b"the environment's proxy")))
     monkeypatch.setenv("http_proxy", env_proxy.url())
-    async with rawhttp.Session(timeout=QUICK, proxy=proxy.url()) as s:
-        assert (await s.get(origin.url())).content == PROXY_BODY
+    assert await answered_by(origin, proxy=proxy.url()) == PROXY_BODY
     assert env_proxy.connections == 0
 
 
@@ -914,8 +792,7 @@ async def test_session_no_proxy_bypasses_an_explicit_proxy(
     direct_and_proxy: tuple[RawServer, RawServer], no_proxy: str
 ) -> None:
     origin, proxy = direct_and_proxy
-    async with rawhttp.Session(timeout=QUICK, proxy=proxy.url(), no_proxy=no_proxy) as s:
-        assert (await s.get(origin.url())).content == ORIGIN_BODY
+    assert await answered_by(origin, proxy=proxy.url(), no_proxy=no_proxy) == ORIGIN_BODY
     assert proxy.connections == 0
 
 
@@ -924,11 +801,9 @@ async def test_session_no_proxy_with_a_port(
 ) -> None:
     origin, proxy = direct_and_proxy
     exempt = f"127.0.0.1:{origin.port}"
-    async with rawhttp.Session(timeout=QUICK, proxy=proxy.url(), no_proxy=exempt) as s:
-        assert (await s.get(origin.url())).content == ORIGIN_BODY
-    other = f"127.0.0.1:{closed_port()}"
-    async with rawhttp.Session(timeout=QUICK, proxy=proxy.url(), no_proxy=other) as s:
-        assert (await s.get(origin.url())).content == PROXY_BODY
+    assert await answered_by(origin, proxy=proxy.url(), no_proxy=exempt) == ORIGIN_BODY
+    other = f"127.0.0.1:{refused_port()}"
+    assert await answered_by(origin, proxy=proxy.url(), no_proxy=other) == PROXY_BODY
 
 
 async def test_session_no_proxy_overrides_the_environment(
@@ -937,8 +812,7 @@ async def test_session_no_proxy_overrides_the_environment(
     origin, proxy = direct_and_proxy
     monkeypatch.setenv("http_proxy", proxy.url())
     monkeypatch.setenv("no_proxy", "127.0.0.1")
-    async with rawhttp.Session(timeout=QUICK, no_proxy="example.org") as s:
-        assert (await s.get(origin.url())).content == PROXY_BODY
+    assert await answered_by(origin, no_proxy="example.org") == PROXY_BODY
 
 
 # -- pooling -------------------------------------------------------------------------
@@ -977,12 +851,12 @@ async def test_proxied_and_direct_connections_are_pooled_apart(raw_server: MakeR
 
 async def test_same_tls_origin_direct_and_through_a_tunnel(
     raw_server: MakeRaw,
-    tls_origin: Callable[..., Awaitable[TLSOrigin]],
+    tls_server: MakeRaw,
     ca_path: str,
 ) -> None:
     """One https server reached directly (as "localhost", exempted by no_proxy) and
     through a tunnel (as 127.0.0.1): each way keeps its own connection."""
-    origin = await tls_origin("127.0.0.1", "localhost")
+    origin = await tls_server("127.0.0.1", "localhost")
     proxy = await raw_server(relay())
     async with rawhttp.Session(
         timeout=QUICK, proxy=proxy.url(), no_proxy="localhost", trust_env=False, verify=ca_path

@@ -4,14 +4,13 @@ Locations, drained redirect bodies, limits; and the pure functions behind them."
 from __future__ import annotations
 
 import asyncio
-import base64
 import gzip
 import io
 import pathlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from conftest import RawConnection, RawServer, assert_clean, head_fields, read_message
+from conftest import RawConnection, RawServer, assert_clean, basic, head_fields, read_message
 
 import rawhttp
 from rawhttp._redirect_rules import keeps_credentials, redirect_method, resolve_location
@@ -75,7 +74,6 @@ class Router:
 async def routed(raw_server: MakeServer) -> tuple[Router, RawServer]:
     router = Router()
     return router, await raw_server(router)
-
 
 
 # -- on and off -------------------------------------------------------------------
@@ -327,10 +325,6 @@ CREDENTIALS = {
     "Cookie": "session=abc",
     "Proxy-Authorization": "Basic cHJveHk6cHc=",
 }
-
-
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 async def two_origins(raw_server: MakeServer) -> tuple[Router, RawServer, Router, RawServer]:

@@ -4,13 +4,11 @@ command.  A URL's userinfo is shown as ``***``; a credential header's value neve
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from conftest import RawConnection, RawServer, read_message
+from servers import run_cli
 
 import rawhttp
 from rawhttp._proxy import parse_proxy
@@ -225,21 +223,6 @@ async def test_status_error_hides_the_userinfo(raw_server: MakeServer) -> None:
     assert SECRET not in repr(r)
 
 
-async def run_cli(*args: str) -> tuple[int, bytes]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "rawhttp",
-        *args,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode is not None
-    return proc.returncode, out + err
-
-
 @pytest.mark.parametrize(
     ("args", "code"),
     [
@@ -252,7 +235,8 @@ async def run_cli(*args: str) -> tuple[int, bytes]:
     ],
 )
 async def test_command_messages_hide_secrets(args: tuple[str, ...], code: int) -> None:
-    status, output = await run_cli(*args)
+    status, out, err = await run_cli(*args)
+    output = out + err
     assert status == code, output
     assert SECRET.encode() not in output
     assert b"Traceback" not in output
@@ -260,6 +244,7 @@ async def test_command_messages_hide_secrets(args: tuple[str, ...], code: int) -
 
 async def test_command_redirect_errors_hide_secrets(raw_server: MakeServer) -> None:
     server = await raw_server(redirecting(f"http://u:{SECRET}@127.0.0.1:99999/".encode()))
-    status, output = await run_cli("-L", "-w", "%{errormsg}", server.url())
+    status, out, err = await run_cli("-L", "-w", "%{errormsg}", server.url())
+    output = out + err
     assert status == 3, output
     assert SECRET.encode() not in output

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 import time
 from collections.abc import Awaitable, Callable
 
 import pytest
-from conftest import Handler, RawConnection, RawServer, assert_clean, refused_port, replay
+from conftest import (
+    Handler,
+    RawConnection,
+    RawServer,
+    always,
+    assert_clean,
+    idle_connections,
+    refused_port,
+    replay,
+    wait_until,
+)
 
 import rawhttp
 from rawhttp._connection import Connection
@@ -18,18 +27,6 @@ MakeServer = Callable[..., Awaitable[RawServer]]
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 QUICK = rawhttp.Timeout(5.0)
-
-
-def always(response: bytes, *, delay: float = 0.0) -> Handler:
-    """Answer every request on every connection with ``response``."""
-
-    async def handler(conn: RawConnection) -> None:
-        while await conn.read_request():
-            if delay:
-                await asyncio.sleep(delay)
-            await conn.send(response)
-
-    return handler
 
 
 def by_index(*handlers: Handler, rest: Handler | None = None) -> Handler:
@@ -46,6 +43,18 @@ def by_index(*handlers: Handler, rest: Handler | None = None) -> Handler:
 
 async def stall(conn: RawConnection) -> None:
     await asyncio.sleep(30)  # cancelled when the server closes
+
+
+def stall_after(sent: bytes = b"") -> Handler:
+    """Read one request, send ``sent`` (part of a response, or nothing), then stall."""
+
+    async def handler(conn: RawConnection) -> None:
+        await conn.read_request()
+        if sent:
+            await conn.send(sent)
+        await stall(conn)
+
+    return handler
 
 
 def answer_then(first: bytes, then: Callable[[RawConnection], Awaitable[None]]) -> Handler:
@@ -70,14 +79,15 @@ async def reset_now(conn: RawConnection) -> None:
     conn.reset()
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Poll ``predicate`` (bounded) until it is true."""
-    for _ in range(int(timeout / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    assert predicate()
-
+async def cancel_then_recover(s: rawhttp.Session, task: asyncio.Task[object], url: str) -> None:
+    """Cancel ``task`` (a request): its connection is closed, nothing is left in use,
+    and the next request to ``url`` gets through."""
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert s.pool.connections == 0
+    assert_clean(s)
+    assert (await s.get(url, timeout=1.0)).content == b"hello"
 
 
 async def drain(
@@ -89,7 +99,6 @@ async def drain(
         async for chunk in r.iter_bytes(chunk_size):
             got.append(chunk)
     return b"".join(got)
-
 
 
 # -- keep-alive ------------------------------------------------------------
@@ -310,12 +319,7 @@ async def test_garbage_response_is_protocol_error(raw_server: MakeServer) -> Non
 
 
 async def test_stall_after_headers_read_timeout(raw_server: MakeServer) -> None:
-    async def handler(conn: RawConnection) -> None:
-        await conn.read_request()
-        await conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhel")
-        await asyncio.sleep(30)
-
-    server = await raw_server(handler)
+    server = await raw_server(stall_after(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhel"))
     async with rawhttp.Session(timeout=rawhttp.Timeout(5.0, read=0.3)) as s:
         start = time.monotonic()
         with pytest.raises(rawhttp.ReadTimeout) as info:
@@ -329,12 +333,9 @@ async def test_stall_after_headers_read_timeout(raw_server: MakeServer) -> None:
 
 
 async def test_stall_after_headers_while_streaming(raw_server: MakeServer) -> None:
-    async def handler(conn: RawConnection) -> None:
-        await conn.read_request()
-        await conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
-        await asyncio.sleep(30)
-
-    server = await raw_server(handler)
+    server = await raw_server(
+        stall_after(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+    )
     async with rawhttp.Session(timeout=rawhttp.Timeout(5.0, read=0.3)) as s:
         got: list[bytes] = []
         start = time.monotonic()
@@ -347,11 +348,7 @@ async def test_stall_after_headers_while_streaming(raw_server: MakeServer) -> No
 
 
 async def test_stall_before_headers_read_timeout(raw_server: MakeServer) -> None:
-    async def handler(conn: RawConnection) -> None:
-        await conn.read_request()
-        await asyncio.sleep(30)
-
-    server = await raw_server(handler)
+    server = await raw_server(stall_after())
     async with rawhttp.Session(timeout=rawhttp.Timeout(5.0, read=0.3)) as s:
         start = time.monotonic()
         with pytest.raises(rawhttp.ReadTimeout):
@@ -362,12 +359,7 @@ async def test_stall_before_headers_read_timeout(raw_server: MakeServer) -> None
 
 
 async def test_stall_inside_headers_read_timeout(raw_server: MakeServer) -> None:
-    async def handler(conn: RawConnection) -> None:
-        await conn.read_request()
-        await conn.send(b"HTTP/1.1 200 OK\r\nX-A: 1\r\n")
-        await asyncio.sleep(30)
-
-    server = await raw_server(handler)
+    server = await raw_server(stall_after(b"HTTP/1.1 200 OK\r\nX-A: 1\r\n"))
     async with rawhttp.Session(timeout=rawhttp.Timeout(5.0, read=0.3)) as s:
         start = time.monotonic()
         with pytest.raises(rawhttp.ReadTimeout):
@@ -376,11 +368,7 @@ async def test_stall_inside_headers_read_timeout(raw_server: MakeServer) -> None
 
 
 async def test_per_request_timeout_overrides_session_timeout(raw_server: MakeServer) -> None:
-    async def handler(conn: RawConnection) -> None:
-        await conn.read_request()
-        await asyncio.sleep(30)
-
-    server = await raw_server(handler)
+    server = await raw_server(stall_after())
     async with rawhttp.Session(timeout=30.0) as s:
         start = time.monotonic()
         with pytest.raises(rawhttp.ReadTimeout):
@@ -790,56 +778,30 @@ async def test_cancel_while_connecting(raw_server: MakeServer) -> None:
 
 
 async def test_cancel_while_waiting_for_headers(raw_server: MakeServer) -> None:
-    async def handler(conn: RawConnection) -> None:
-        if conn.index == 1:
-            await conn.read_request()
-            await asyncio.sleep(30)
-        await always(OK)(conn)
-
-    server = await raw_server(handler)
+    server = await raw_server(by_index(stall_after()))
     async with rawhttp.Session(timeout=QUICK, max_connections=1) as s:
         task = asyncio.create_task(s.get(server.url()))
         await wait_until(lambda: len(server.requests) == 1)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert s.pool.connections == 0
-        assert_clean(s)
-        assert (await s.get(server.url(), timeout=1.0)).content == b"hello"
+        await cancel_then_recover(s, task, server.url())
     assert server.connections == 2
 
 
 async def test_cancel_while_reading_the_body(raw_server: MakeServer) -> None:
-    async def handler(conn: RawConnection) -> None:
-        if conn.index == 1:
-            await conn.read_request()
-            await conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
-            await asyncio.sleep(30)
-        await always(OK)(conn)
-
-    server = await raw_server(handler)
+    server = await raw_server(
+        by_index(stall_after(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"))
+    )
     async with rawhttp.Session(timeout=QUICK, max_connections=1) as s:
         task = asyncio.create_task(s.get(server.url()))
         await wait_until(lambda: len(server.requests) == 1)
         await asyncio.sleep(0.05)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert s.pool.connections == 0
-        assert_clean(s)
-        assert (await s.get(server.url(), timeout=1.0)).content == b"hello"
+        await cancel_then_recover(s, task, server.url())
     assert server.connections == 2
 
 
 async def test_cancel_while_iterating_a_stream(raw_server: MakeServer) -> None:
-    async def handler(conn: RawConnection) -> None:
-        if conn.index == 1:
-            await conn.read_request()
-            await conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
-            await asyncio.sleep(30)
-        await always(OK)(conn)
-
-    server = await raw_server(handler)
+    server = await raw_server(
+        by_index(stall_after(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"))
+    )
     async with rawhttp.Session(timeout=QUICK, max_connections=1) as s:
         got: list[bytes] = []
 
@@ -850,12 +812,7 @@ async def test_cancel_while_iterating_a_stream(raw_server: MakeServer) -> None:
 
         task = asyncio.create_task(consume())
         await wait_until(lambda: got == [b"abc"])
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert s.pool.connections == 0
-        assert_clean(s)
-        assert (await s.get(server.url(), timeout=1.0)).content == b"hello"
+        await cancel_then_recover(s, task, server.url())
 
 
 # -- request validation: nothing is sent -------------------------------------
@@ -1184,8 +1141,7 @@ async def test_connection_repr(raw_server: MakeServer) -> None:
     server = await raw_server(always(OK))
     async with rawhttp.Session(timeout=QUICK) as s:
         await s.get(server.url())
-        (conns,) = s._transport.pool._idle.values()
-        (conn,) = conns
+        (conn,) = idle_connections(s)
         assert isinstance(conn, Connection)
         assert repr(conn) == f"<Connection http://127.0.0.1:{server.port} idle requests=1>"
         await s.get(server.url())
@@ -1348,11 +1304,7 @@ async def test_aclose_closes_connections_in_use(raw_server: MakeServer) -> None:
 
 
 async def test_aclose_while_request_in_flight(raw_server: MakeServer) -> None:
-    async def handler(conn: RawConnection) -> None:
-        await conn.read_request()
-        await asyncio.sleep(30)
-
-    server = await raw_server(handler)
+    server = await raw_server(stall_after())
     async with rawhttp.Session(timeout=QUICK) as s:
         task = asyncio.create_task(s.get(server.url()))
         await wait_until(lambda: len(server.requests) == 1)
@@ -1402,3 +1354,21 @@ async def test_total_deadline_bounds_the_pool_wait(raw_server: MakeServer) -> No
             assert 0.25 <= time.monotonic() - start < 3.0
             await held.read()
         assert_clean(s)
+
+
+async def test_request_handed_a_connection_as_the_session_closes_opens_nothing(
+    raw_server: MakeServer,
+) -> None:
+    """The waiting request is given the connection just before aclose() closes it: it
+    fails with the session closed, and never opens a new connection to retry."""
+    server = await raw_server(always(OK))
+    s = rawhttp.Session(timeout=QUICK, max_connections=1)
+    async with s.stream("GET", server.url()) as held:
+        task = asyncio.create_task(s.get(server.url()))
+        await wait_until(lambda: s.pool.waiting == 1)
+        await held.read()  # hands the connection to the waiting request
+        await s.aclose()
+    with pytest.raises(rawhttp.Error, match="closed"):
+        await task
+    assert server.connections == 1
+    assert s.pool.connections == 0

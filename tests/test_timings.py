@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import trustme
 from conftest import RawConnection, head_fields, replay
 
 import rawhttp
@@ -81,28 +80,6 @@ def check_invariants(t: rawhttp.Timings) -> None:
     assert isinstance(t.reused, bool)
     assert isinstance(t.bytes_sent, int)
     assert isinstance(t.bytes_received, int)
-
-
-# -- TLS server (trustme) -------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def ca_path(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture
-def server_ssl(ca: trustme.CA) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
-    return ctx
 
 
 # -- the phases ------------------------------------------------------------------

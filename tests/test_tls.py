@@ -3,101 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import pathlib
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 import trustme
+from conftest import Handler, RawServer, always, idle_connections
 
 import rawhttp
 from rawhttp import _tls
 
 BODY = b"hello over tls"
-MakeTLS = Callable[..., Awaitable["TLSServer"]]
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY
-
-
-class TLSServer:
-    """``asyncio.start_server(ssl=...)`` on 127.0.0.1 answering every request with RESPONSE."""
-
-    def __init__(self) -> None:
-        self.connections = 0
-        self.requests: list[bytes] = []
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self, context: ssl.SSLContext) -> TLSServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=context)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        return f"https://{host}:{self.port}{path}"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                self.requests.append(head)
-                writer.write(RESPONSE)
-                await writer.drain()
-        except (OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass  # client went away (TLS connections are aborted by the client)
-        finally:
-            self._tasks.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await writer.wait_closed()
-
-    async def close(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
-        await self._server.wait_closed()
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
+MakeTLS = Callable[..., Awaitable[RawServer]]
 
 
 @pytest.fixture
-def ca_path(ca: trustme.CA, tmp_path: pathlib.Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-def server_context(ca: trustme.CA, *names: str) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*names).configure_cert(ctx)
-    return ctx
-
-
-@pytest.fixture
-async def tls_server(ca: trustme.CA) -> AsyncIterator[MakeTLS]:
-    """Factory: ``await tls_server("127.0.0.1", "localhost")``: a server with a cert for names."""
-    servers: list[TLSServer] = []
-
-    async def make(*names: str) -> TLSServer:
-        server = await TLSServer().start(server_context(ca, *names))
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        await server.close()
+def tls_handler() -> Handler:
+    """The servers of ``tls_server`` (conftest) answer every request with RESPONSE."""
+    return always(RESPONSE)
 
 
 def context_state(ctx: ssl.SSLContext) -> tuple[object, ...]:
@@ -210,8 +135,7 @@ async def test_keep_alive_over_tls(tls_server: MakeTLS, ca_path: str) -> None:
     async with rawhttp.Session(timeout=QUICK, verify=ca_path) as s:
         for _ in range(4):
             assert (await s.get(server.url())).content == BODY
-        (conns,) = s._transport.pool._idle.values()
-        (conn,) = conns
+        (conn,) = idle_connections(s)
         assert repr(conn) == f"<Connection https://127.0.0.1:{server.port} idle requests=4>"
         async with s.stream("GET", server.url()) as r:
             assert b"".join([c async for c in r.iter_bytes(3)]) == BODY

@@ -3,14 +3,13 @@ shared contexts that are not rebuilt per Session."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import pathlib
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 import trustme
+from conftest import RawConnection, RawServer, always, idle_connections
 
 import rawhttp
 from rawhttp import _tls
@@ -19,70 +18,26 @@ QUICK = rawhttp.Timeout(5.0)
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
 
-class TLSServer:
-    """A keep-alive TLS server answering "ok"; records each connection's client certificate."""
+class PeerRecorder:
+    """A handler answering "ok" to every request; records each connection's client
+    certificate (its subjectAltName, or None without one) in ``peer_names``."""
 
     def __init__(self) -> None:
-        self.connections = 0
-        self.requests = 0
         self.peer_names: list[object] = []
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def start(self, context: ssl.SSLContext) -> TLSServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=context)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    def url(self, path: str = "/") -> str:
-        return f"https://127.0.0.1:{self.port}{path}"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            peer = writer.get_extra_info("peercert")
-            self.peer_names.append(peer.get("subjectAltName") if peer else None)
-            while True:
-                await reader.readuntil(b"\r\n\r\n")
-                self.requests += 1
-                writer.write(OK)
-                await writer.drain()
-        except (OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await writer.wait_closed()
-            self._tasks.discard(task)
-
-    async def close(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
-        await self._server.wait_closed()
-
-
-MakeTLS = Callable[..., Awaitable[TLSServer]]
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
+    async def __call__(self, conn: RawConnection) -> None:
+        peer = conn.writer.get_extra_info("peercert")
+        self.peer_names.append(peer.get("subjectAltName") if peer else None)
+        await always(OK)(conn)
 
 
 @pytest.fixture
-def ca_path(ca: trustme.CA, tmp_path: pathlib.Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
+def tls_handler() -> PeerRecorder:
+    """The servers of ``tls_server`` (conftest) record client certificates."""
+    return PeerRecorder()
+
+
+MakeTLS = Callable[..., Awaitable[RawServer]]
 
 
 @pytest.fixture
@@ -94,26 +49,6 @@ def client_cert(ca: trustme.CA, tmp_path: pathlib.Path) -> tuple[str, str]:
     certfile.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
     cert.private_key_pem.write_to_path(str(keyfile))
     return str(certfile), str(keyfile)
-
-
-@pytest.fixture
-async def tls_server(ca: trustme.CA) -> AsyncIterator[MakeTLS]:
-    """Factory: ``await tls_server(require_client_cert=...)``, a server for 127.0.0.1."""
-    servers: list[TLSServer] = []
-
-    async def make(*, require_client_cert: bool = False) -> TLSServer:
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1").configure_cert(ctx)
-        if require_client_cert:
-            ctx.verify_mode = ssl.CERT_REQUIRED
-            ca.configure_trust(ctx)  # client certificates must chain to the CA
-        server = await TLSServer().start(ctx)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        await server.close()
 
 
 # -- client certificates --------------------------------------------------------
@@ -129,8 +64,8 @@ async def test_client_certificate_pair_is_presented(
             assert r.content == b"ok"
         assert s.pool.connections == 1
     assert server.connections == 1
-    assert server.requests == 3
-    assert server.peer_names == [(("DNS", "client.example"),)]
+    assert len(server.requests) == 3
+    assert server.handler.peer_names == [(("DNS", "client.example"),)]
 
 
 async def test_client_certificate_single_pem_and_pathlike(
@@ -145,8 +80,8 @@ async def test_client_certificate_single_pem_and_pathlike(
     pair = (pathlib.Path(certfile), pathlib.Path(keyfile))
     async with rawhttp.Session(timeout=QUICK, verify=pathlib.Path(ca_path), cert=pair) as s:
         assert (await s.get(server.url())).content == b"ok"
-    assert server.requests == 2
-    assert server.peer_names == [(("DNS", "client.example"),)] * 2
+    assert len(server.requests) == 2
+    assert server.handler.peer_names == [(("DNS", "client.example"),)] * 2
 
 
 async def test_missing_client_certificate_is_a_rawhttp_error(
@@ -163,7 +98,7 @@ async def test_missing_client_certificate_is_a_rawhttp_error(
         assert not isinstance(info.value, rawhttp.TimeoutError)
         assert s.pool.in_use == 0
         assert s.pool.connections == 0
-    assert server.requests == 0
+    assert len(server.requests) == 0
 
 
 async def test_missing_client_certificate_with_tls12_is_tls_error(
@@ -179,7 +114,7 @@ async def test_missing_client_certificate_with_tls12_is_tls_error(
             await s.get(server.url())
         assert not isinstance(info.value, rawhttp.TimeoutError)
         assert s.pool.connections == 0
-    assert server.requests == 0
+    assert len(server.requests) == 0
 
 
 async def test_client_certificate_from_another_ca_is_refused(
@@ -196,7 +131,7 @@ async def test_client_certificate_from_another_ca_is_refused(
         with pytest.raises((rawhttp.TLSError, rawhttp.ReadError, rawhttp.ProtocolError)):
             await s.get(server.url())
         assert s.pool.connections == 0
-    assert server.requests == 0
+    assert len(server.requests) == 0
 
 
 async def test_unreadable_client_certificate_is_tls_error(
@@ -248,14 +183,10 @@ async def test_unverified_connection_never_serves_a_verified_request(
         # The certifi bundle does not know the test CA: a connection of its own, refused.
         with pytest.raises(rawhttp.TLSError, match="certificate verif"):
             await default.get(server.url())
-        keys = {
-            key[3]
-            for s in (loose, strict)
-            for key in s._transport.pool._idle  # type: ignore[index]
-        }
+        keys = {conn.key[3] for s in (loose, strict) for conn in idle_connections(s)}
         assert keys == {_tls.tls_key(False), _tls.tls_key(ca_path)}
-        (loose_key,) = loose._transport.pool._idle
-        assert loose_key == ("https", "127.0.0.1", server.port, loose._transport._tls_key)
+        (loose_conn,) = idle_connections(loose)
+        assert loose_conn.key == ("https", "127.0.0.1", server.port, _tls.tls_key(False))
         assert default.pool.connections == 0
     assert server.connections == 2  # counted after a handshake: the refused one is not
 

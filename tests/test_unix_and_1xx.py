@@ -7,7 +7,8 @@ import contextlib
 from pathlib import Path
 
 import pytest
-from conftest import replay
+from conftest import idle_connections, replay
+from servers import run_cli
 
 import rawhttp
 
@@ -51,7 +52,8 @@ async def test_requests_go_to_the_unix_socket(unix_server) -> None:
         for _ in range(3):
             r = await s.get("http://api.local:8080/v1/items?x=1")
             assert (r.status, r.content) == (200, b"ok")
-        assert "via " + path in repr(s._transport.pool._idle[next(iter(s._transport.pool._idle))][0])
+        (conn,) = idle_connections(s)
+        assert "via " + path in repr(conn)
     assert connections() == 1  # kept alive
     assert requests[0].startswith(b"GET /v1/items?x=1 HTTP/1.1\r\nHost: api.local:8080\r\n")
 
@@ -90,19 +92,6 @@ async def test_async_on_informational_is_awaited(raw_server) -> None:
 
 
 async def test_cli_unix_socket(unix_server) -> None:
-    import sys
-
     path, requests, _ = unix_server
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "rawhttp",
-        "--unix-socket",
-        path,
-        "http://svc/health",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert (proc.returncode, out, err) == (0, b"ok", b"")
+    assert await run_cli("--unix-socket", path, "http://svc/health") == (0, b"ok", b"")
     assert requests[-1].startswith(b"GET /health HTTP/1.1\r\nHost: svc\r\n")

@@ -40,6 +40,8 @@ class WireLog:
         self.upload = 0
         """Body bytes of the last request, as framed."""
         self.connects = 0
+        self.method = ""
+        """The method of the last request head sent (for -w after a failed redirect)."""
         self.sending = b""  # the request head so far
         self.receiving = b""  # the response head so far
         self.line = b""  # an incomplete response head line, for -v
@@ -92,6 +94,7 @@ class WireLog:
         self.in_request_head = False
         self.in_response_head = True
         self.receiving = self.line = b""
+        self.method = self.sending.split(b" ", 1)[0].decode("latin-1")
         return [(True, data[:cut])] + ([(False, data[cut:])] if cut < len(data) else [])
 
     def _receive(self, data: bytes) -> list[tuple[bool, bytes]]:
