@@ -460,8 +460,9 @@ class Urllib3Client:
 
 
 class RawhttpSyncClient:
-    """rawhttp's blocking API: one SyncSession (its own loop thread), shared by the
-    threads of `conc`; bodies streamed with ``iter_bytes()`` in 64 KiB pieces."""
+    """rawhttp's blocking API: one SyncSession (its loop run by whichever calling
+    thread waits), shared by the threads of `conc`; bodies streamed with
+    ``iter_bytes()`` in 64 KiB pieces."""
 
     def __init__(self, ca: str | None, conc: int) -> None:
         import rawhttp

@@ -1,11 +1,11 @@
 """The blocking API for scripts: a thin wrapper around the async Session.  There is
 no second copy of the HTTP code.
 
-A SyncSession runs its Session on one event loop in one daemon thread of its own
-(:class:`LoopThread`); every call, from any thread, is handed to that loop and waits
-for its answer, so threads share the one pool safely.  Streamed bodies cross over
-through a small bounded :class:`Pipe`.  The one-shot functions run a private loop in
-the calling thread instead (``asyncio.Runner``), which is cheaper for one request.
+A SyncSession runs its Session on an event loop that no thread of its own runs: the
+calling thread that waits drives it (:class:`SharedLoop`), so a script with one
+thread pays no hand-off at all, and threads that share the session share its pool.
+Streamed bodies are read ahead a batch at a time into a small bounded :class:`Pipe`.
+The one-shot functions run a private loop in the calling thread (``asyncio.Runner``).
 """
 
 from __future__ import annotations
@@ -13,23 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import itertools
 import weakref
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
 from types import TracebackType
 from typing import Any
 
 from ._exceptions import Error
-from ._loop_thread import (
-    CANCEL_WAIT,
-    EventLoopRunning,
-    LoopThread,
-    Pipe,
-    check_no_running_loop,
-    pump,
-)
+from ._pipe import Pipe, pump
 from ._response import Response
 from ._session import Session
+from ._shared_loop import CANCEL_WAIT, EventLoopRunning, SharedLoop, check_no_running_loop
 
 __all__ = [
     "EventLoopRunning",
@@ -45,11 +38,15 @@ __all__ = [
     "request",
 ]
 
-PIPE_BYTES = 512 * 1024
-"""A streamed body is read ahead by at most about this many bytes (8 pieces of the
-default 64 KiB; the piece that crosses the limit is the last one)."""
-
-_numbers = itertools.count(1)
+PIPE_BYTES = 1024 * 1024
+"""A streamed body is read ahead by at most about this many bytes (16 pieces of the
+default 64 KiB; the piece that crosses the limit is the last one), a batch of half
+of it each time the consuming thread runs the loop.  Measured with bench/run.py
+(nginx on loopback, 2 cores, fresh processes, medians of 5 rounds, blocking stream
+over async stream, 5-8 runs each): 512 KiB gave 0.81-0.91 on /big, 0.74-0.81 on
+/chunked and 0.86-0.92 on /huge; 1 MiB 0.83-0.91, 0.76-0.83 and 0.89-0.96 (2 MiB:
+0.90, 0.83 and 0.93 in the one run made).  Each batch costs entering and leaving the
+loop, so halving their number shows most on /chunked, which has the most pieces."""
 
 
 class SyncSession:
@@ -60,20 +57,20 @@ class SyncSession:
         with rawhttp.SyncSession() as s:
             r = s.get("http://127.0.0.1:8080/")
 
-    It is safe to share between threads: its Session runs on an event loop in a
-    daemon thread of its own, every call is handed to that loop, and calls from
-    several threads run concurrently over the one pool.  Trace and 1xx hooks run on
-    that thread.  ``close()`` (from any thread) closes every connection and ends
-    the thread; calls still running get a :class:`rawhttp.Error`.
+    It is safe to share between threads.  Its Session runs on one event loop that
+    whichever calling thread is waiting runs, every thread's requests included, so
+    calls from several threads run concurrently over the one pool; trace and 1xx
+    hooks run in that thread.  ``close()`` (from any thread) closes every
+    connection and the loop; calls still running get a :class:`rawhttp.Error`.
     """
 
     def __init__(self, **options: Any) -> None:
         check_no_running_loop()
         self._session = Session(**options)
-        self._thread = LoopThread(f"rawhttp-SyncSession-{next(_numbers)}", self._session.aclose)
-        # A session that is never closed still ends its thread when it is collected
-        # (or at exit): the finalizer holds the thread, not the SyncSession.
-        self._finalizer = weakref.finalize(self, self._thread.close)
+        self._shared = SharedLoop(self._session.aclose)
+        # A session that is never closed still closes its loop and connections when
+        # it is collected (or at exit): the finalizer holds the loop, not the session.
+        self._finalizer = weakref.finalize(self, self._shared.close)
 
     def __enter__(self) -> SyncSession:
         return self
@@ -87,7 +84,7 @@ class SyncSession:
         self.close()
 
     def close(self) -> None:
-        """Close every connection and end the session's thread (waiting for it, bounded).
+        """Close every connection and the session's event loop (waiting, bounded).
 
         Calls still running in other threads are cancelled and raise a rawhttp.Error;
         later calls raise ``rawhttp.Error("the session is closed")``."""
@@ -95,12 +92,12 @@ class SyncSession:
 
     @property
     def is_closed(self) -> bool:
-        """True once ``close()`` was called (or the session's thread stopped)."""
-        return self._thread.is_closed
+        """True once ``close()`` was called."""
+        return self._shared.is_closed
 
     def request(self, method: str, url: str, **kwargs: Any) -> Response:
         """Send a request; the response's body is read."""
-        return self._thread.call(functools.partial(self._session.request, method, url, **kwargs))
+        return self._shared.call(functools.partial(self._session.request, method, url, **kwargs))
 
     def get(self, url: str, **kwargs: Any) -> Response:
         return self.request("GET", url, **kwargs)
@@ -134,8 +131,8 @@ class SyncSession:
         async def release(_: Response) -> None:
             await manager.__aexit__(None, None, None)
 
-        response = self._thread.call(manager.__aenter__, cleanup=release)
-        stream = SyncStream(response, self._thread)
+        response = self._shared.call(manager.__aenter__, cleanup=release)
+        stream = SyncStream(response, self)
         try:
             yield stream
         finally:
@@ -146,12 +143,13 @@ class SyncStream:
     """A streamed response in the blocking API: the Response's attributes, plus
     blocking ``iter_bytes()``, ``iter_raw()`` and ``read()``.
 
-    The pieces are read ahead on the session's thread while the caller consumes
-    them, at most a few pieces ahead (memory stays bounded)."""
+    The pieces are read ahead, at most a few pieces (memory stays bounded), while the
+    consuming thread waits for them or while another thread drives the loop."""
 
-    def __init__(self, response: Response, thread: LoopThread) -> None:
+    def __init__(self, response: Response, session: SyncSession) -> None:
         self.response = response
-        self._thread = thread
+        self._owner = session  # not collected (and so closed) while its stream is read
+        self._shared = session._shared
         self._pumps: list[tuple[asyncio.Task[None], Pipe]] = []
 
     def __getattr__(self, name: str) -> Any:
@@ -166,23 +164,22 @@ class SyncStream:
         return self._blocking(self.response.iter_raw(chunk_size))
 
     def _blocking(self, chunks: AsyncGenerator[bytes, None]) -> Iterator[bytes]:
-        pipe = Pipe(self._thread.loop, PIPE_BYTES)
+        pipe = Pipe(self._shared, PIPE_BYTES)
+        tasks: list[asyncio.Task[None]] = []
 
-        async def start() -> asyncio.Task[None]:
+        async def create() -> asyncio.Task[None]:
             return asyncio.get_running_loop().create_task(pump(chunks, pipe))
 
-        task = self._thread.call(start, cleanup=_cancel)
-        self._pumps.append((task, pipe))
-        try:
-            while (piece := pipe.get()) is not None:
-                yield piece
-        finally:
-            if not pipe.ended:  # left early: stop reading ahead, close the connection
-                self._stop([task])
+        def start() -> None:
+            tasks.append(self._shared.call(create, cleanup=_cancel))
+            self._pumps.append((tasks[0], pipe))
+
+        # Left early: stop reading ahead, close the connection.
+        return pipe.pieces(start, lambda: self._stop(tasks))
 
     def read(self) -> bytes:
         """The whole (decoded) body."""
-        return self._thread.call(self.response.read)
+        return self._shared.call(self.response.read)
 
     def _close(self, release: Callable[[Response], Coroutine[Any, Any, None]]) -> None:
         """Leave the ``with`` block: stop what still reads ahead, release the response."""
@@ -194,10 +191,9 @@ class SyncStream:
         release: Callable[[Response], Coroutine[Any, Any, None]] | None = None,
     ) -> None:
         """Cancel ``tasks`` (and wait for them, bounded), then ``release``, on the
-        session's thread: waiting where the calling thread can wait; only scheduled
-        where it cannot (a generator finalized on the session's own thread or inside
-        another event loop); nothing once the session is closed (closing cancelled
-        and closed everything)."""
+        loop: waiting where the calling thread can wait; only scheduled where it
+        cannot (a generator finalized inside a running event loop); nothing once the
+        session is closed (closing cancelled and closed everything)."""
 
         async def stop() -> None:
             for task in tasks:
@@ -208,11 +204,11 @@ class SyncStream:
                 await release(self.response)
 
         try:
-            self._thread.call(stop)
+            self._shared.call(stop)
         except EventLoopRunning:
-            self._thread.post(lambda: asyncio.ensure_future(stop()))
+            self._shared.soon(lambda: self._shared.loop.create_task(stop()))
         except Error:
-            if not self._thread.is_closed:
+            if not self._shared.is_closed:
                 raise
 
     def __repr__(self) -> str:

@@ -33,6 +33,7 @@ class Server:
     /echo     answers ``id=<X-Id header>`` (and counts the request);
     /barrier  answers 200 once ``barrier`` requests wait at once (503 if they never do);
     /hold     answers only after ``release`` is set (the request counts as ``held``);
+    /sleep    ``?s=SECONDS``: answers after that long;
     /partial  sends a head and 10 bytes of a 1000-byte body, then holds like /hold;
     /big      ``?n=BYTES&seed=S``: a body of ``pattern(n, seed)``.
     ``eofs`` counts connections the client closed (seen reading or writing)."""
@@ -129,6 +130,8 @@ class Server:
                 self.barrier.wait()
             except threading.BrokenBarrierError:
                 status = "503 Not Concurrent"
+        elif path == "/sleep":
+            time.sleep(float(query["s"][0]))
         elif path == "/big":
             body = pattern(int(query["n"][0]), int(query["seed"][0]))
         return b"HTTP/1.1 %s\r\nContent-Length: %d\r\n\r\n%s" % (status.encode(), len(body), body)
@@ -158,10 +161,6 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
-
-
-def session_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith("rawhttp-SyncSession")]
 
 
 def run_threads(n: int, target: Callable[[int], None]) -> None:
@@ -201,7 +200,6 @@ def test_threads_share_one_session_each_request_sent_and_answered_once(server: S
     assert len(results) == threads * calls
     assert server.eofs == 0  # the pool's connections stayed open for reuse
     s.close()
-    assert session_threads() == []
     wait_for(lambda: open_fds() <= before, "the connections' descriptors to be closed")
     with pytest.raises(rawhttp.Error, match="the session is closed"):
         s.get(server.url("/echo"))
@@ -280,20 +278,19 @@ def test_close_while_calls_are_in_flight(server: Server) -> None:
         assert isinstance(exc, rawhttp.Error)
         assert "closed" in str(exc)
     wait_for(lambda: server.eofs == 4, "the held connections to be closed")
-    assert session_threads() == []
     wait_for(lambda: open_fds() <= before, "the descriptors to be closed")
 
 
-def test_a_forgotten_session_ends_its_thread(server: Server) -> None:
+def test_a_forgotten_session_closes_its_connections_and_loop(server: Server) -> None:
     before = open_fds()
+    threads = set(threading.enumerate())
     s = rawhttp.SyncSession()
     assert s.get(server.url("/echo")).status == 200
-    assert len(session_threads()) == 1
+    assert set(threading.enumerate()) - threads <= set(server.threads)  # none of its own
     del s
     gc.collect()
-    wait_for(lambda: session_threads() == [], "the session's thread to end")
     wait_for(lambda: server.eofs == 1, "the pooled connection to be closed")
-    wait_for(lambda: open_fds() <= before, "the descriptors to be closed")
+    wait_for(lambda: open_fds() <= before, "the descriptors (and the loop's) to be closed")
 
 
 def test_calls_from_the_sessions_own_thread_raise_instead_of_deadlocking(server: Server) -> None:
@@ -319,16 +316,20 @@ def test_close_from_a_hook_on_the_sessions_thread_does_not_deadlock(server: Serv
         if event.kind == "send":
             s.close()  # cannot wait for its own thread: it only starts the stop
 
+    before = open_fds()
     with pytest.raises(rawhttp.Error, match="closed"):
         s.get(server.url("/hold"), trace=hook)
-    wait_for(lambda: session_threads() == [], "the session's thread to end")
     assert s.is_closed
+    wait_for(lambda: server.eofs == 1, "the held connection to be closed")
+    wait_for(lambda: open_fds() < before, "the loop's descriptors to be closed")
+    with pytest.raises(rawhttp.Error, match="the session is closed"):
+        s.get(server.url("/echo"))
 
 
 # -- Ctrl-C -----------------------------------------------------------------------------
 
 
-def test_ctrl_c_while_waiting_cancels_the_request(server: Server) -> None:
+def test_ctrl_c_while_driving_cancels_the_request(server: Server) -> None:
     assert threading.current_thread() is threading.main_thread()
     main = threading.main_thread().ident
     assert main is not None
@@ -349,8 +350,9 @@ def test_ctrl_c_while_waiting_cancels_the_request(server: Server) -> None:
                 s.get(server.url("/hold"))
             killer.join(WAIT)
             assert time.monotonic() - started < WAIT
-            # The request was cancelled on the session's thread: its connection is
-            # closed, not left half-used in the pool, and the session goes on working.
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            # The request was cancelled: its connection is closed, not left half-used
+            # in the pool, and the session goes on working.
             wait_for(lambda: server.eofs == 1, "the interrupted connection to be closed")
             assert not s._session._active
             assert s.get(server.url("/echo"), headers={"X-Id": "after"}).text == "id=after"
@@ -358,7 +360,7 @@ def test_ctrl_c_while_waiting_cancels_the_request(server: Server) -> None:
         signal.signal(signal.SIGINT, old)
 
 
-def test_ctrl_c_while_waiting_for_a_streamed_piece_closes_the_stream(server: Server) -> None:
+def test_ctrl_c_while_driving_for_a_streamed_piece_closes_the_stream(server: Server) -> None:
     main = threading.main_thread().ident
     assert threading.current_thread() is threading.main_thread()
     assert main is not None
@@ -384,6 +386,7 @@ def test_ctrl_c_while_waiting_for_a_streamed_piece_closes_the_stream(server: Ser
             with pytest.raises(KeyboardInterrupt):
                 consume()
             killer.join(WAIT)
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
             assert pieces == [b"0123456789"]
             wait_for(lambda: server.eofs == 1, "the interrupted stream's connection to close")
             assert not s._session._active
@@ -399,10 +402,15 @@ def test_leaving_a_stream_early_closes_it_and_stops_reading_ahead(server: Server
     url = server.url("/big?n=20000000&seed=3")
 
     def tasks_left(s: rawhttp.SyncSession) -> int:
-        async def count() -> int:
-            return len(asyncio.all_tasks()) - 1  # this call's own task
+        """Tasks on the session's loop besides the request's own, seen from a hook."""
+        counts: list[int] = []
 
-        return s._thread.call(count)
+        def hook(event: rawhttp.TraceEvent) -> None:
+            if event.kind == "send":
+                counts.append(len(asyncio.all_tasks()) - 1)
+
+        s.get(server.url("/echo"), trace=hook)
+        return counts[0]
 
     with rawhttp.SyncSession(timeout=WAIT) as s:
         with s.stream("GET", url) as r:
