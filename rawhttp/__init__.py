@@ -25,7 +25,7 @@ from ._exceptions import (
     WriteTimeout,
 )
 from ._headers import Headers
-from ._options import RequestOptions
+from ._options import OneShotOptions, RequestOptions
 from ._pool import PoolState
 from ._record import Recorder, TruncatedRecording, read_events, replay
 from ._redirect_rules import RedirectPolicy
@@ -63,6 +63,7 @@ __all__ = [
     "InvalidURL",
     "Limits",
     "NoResponse",
+    "OneShotOptions",
     "PoolState",
     "PoolTimeout",
     "ProtocolError",

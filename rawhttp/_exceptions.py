@@ -11,7 +11,6 @@ import asyncio
 import builtins
 import socket
 import ssl
-from types import TracebackType
 from typing import Any, Literal, TypeAlias
 
 __all__ = [  # in the order of the tree
@@ -212,12 +211,7 @@ class translate:  # noqa: N801 - used like a function: ``with translate(...):``
     def __enter__(self) -> None:
         return None
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if exc is None or isinstance(exc, Error):
             return
         new: Error

@@ -13,7 +13,18 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypedDict, TypeVar, Unpack
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    Protocol,
+    TypeAlias,
+    TypedDict,
+    TypeVar,
+    Unpack,
+)
 
 if TYPE_CHECKING:
     from ._body import Content
@@ -29,8 +40,10 @@ __all__ = [
     "OneShotOptions",
     "ParamsInput",
     "RequestOptions",
-    "async_verb",
+    "Verbs",
     "check_options",
+    "one_shot",
+    "same_options_as",
     "signature_with",
 ]
 
@@ -144,33 +157,98 @@ def signature_with(
     return decorate
 
 
-class BoundAsyncVerb(Protocol):
-    """``session.get`` and the other verbs of a Session, bound."""
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
-    async def __call__(self, url: str, **options: Unpack[RequestOptions]) -> Response: ...
+VERBS = ("GET", "HEAD", "OPTIONS", "DELETE", "POST", "PUT", "PATCH")
 
 
-class AsyncVerb(Protocol):
+class BoundVerb(Protocol[R_co]):
+    """``session.get`` and the other verbs, bound: a request with the verb's method."""
+
+    def __call__(self, url: str, **options: Unpack[RequestOptions]) -> R_co: ...
+
+
+class Verb(Protocol[R_co]):
     """``Session.get`` and the other verbs, as class attributes (functions are descriptors)."""
 
-    def __get__(self, session: Any, owner: Any) -> BoundAsyncVerb: ...
+    def __get__(self, session: Any, owner: Any) -> BoundVerb[R_co]: ...
 
 
-def async_verb(method: str) -> AsyncVerb:
-    """The Session method sending a ``method`` request: ``request(method, url, **options)``
-    under the verb's name, with the options' signature."""
+class OneShotVerb(Protocol):
+    """``rawhttp.get`` and the other one-shot functions."""
 
-    @signature_with(RequestOptions)
-    async def verb(self: Any, url: str, **options: Unpack[RequestOptions]) -> Response:
-        response: Response = await self.request(method, url, **options)
-        return response
-
-    _name(verb, method, "Send")
-    return verb
+    def __call__(self, url: str, **options: Unpack[OneShotOptions]) -> Response: ...
 
 
-def _name(function: Callable[..., Any], method: str, what: str) -> None:
+class Verbs(Generic[R]):
+    """``get``, ``head``, ``options``, ``delete``, ``post``, ``put`` and ``patch`` for a
+    class with ``request(method, url, **options)`` returning ``R`` (Session: a
+    coroutine of a Response; SyncSession: a Response): each is made when the class is,
+    as ``async def`` or ``def`` like its ``request``, with the options' signature."""
+
+    get: Verb[R]
+    head: Verb[R]
+    options: Verb[R]
+    delete: Verb[R]
+    post: Verb[R]
+    put: Verb[R]
+    patch: Verb[R]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        asynchronous = inspect.iscoroutinefunction(inspect.unwrap(cls.request))  # type: ignore[attr-defined]
+        for method in VERBS:
+            setattr(cls, method.lower(), _verb(method, asynchronous))
+
+
+def _verb(method: str, asynchronous: bool) -> Callable[..., Any]:
+    """The method sending a ``method`` request: ``self.request(method, url, **options)``."""
+    if asynchronous:
+
+        async def send_async(self: Any, url: str, **options: Unpack[RequestOptions]) -> Any:
+            return await self.request(method, url, **options)
+
+        return _named(signature_with(RequestOptions)(send_async), method, "Send", "request")
+
+    def send(self: Any, url: str, **options: Unpack[RequestOptions]) -> Any:
+        return self.request(method, url, **options)
+
+    return _named(signature_with(RequestOptions)(send), method, "Send", "request")
+
+
+def one_shot(
+    method: str, request: Callable[..., Response], defaults: Callable[..., Any]
+) -> OneShotVerb:
+    """The one-shot function sending a ``method`` request with ``request``; the
+    defaults its signature shows are those of ``defaults`` (Session.__init__)."""
+
+    @signature_with(OneShotOptions, defaults=defaults)
+    def send(url: str, **options: Unpack[OneShotOptions]) -> Response:
+        return request(method, url, **options)
+
+    return _named(send, method, "Send one", "rawhttp.request")
+
+
+def _named(function: F, method: str, what: str, see: str) -> F:
     """Name a generated verb after its method, with its docstring."""
     function.__name__ = function.__qualname__ = method.lower()
-    article = "an" if method[0] in "AEIOU" else "a"
-    function.__doc__ = f"{what} {article} {method} request (options as :meth:`request`)."
+    article = "" if what.endswith(" one") else "an " if method[0] in "AEIOU" else "a "
+    function.__doc__ = f"{what} {article}{method} request (options as :meth:`{see}`)."
+    return function
+
+
+P = ParamSpec("P")
+
+
+def same_options_as(
+    source: Callable[Concatenate[Any, P], None],
+) -> Callable[[Callable[..., None]], Callable[Concatenate[Any, P], None]]:
+    """Give the decorated ``__init__(self, **options)`` the signature of ``source``
+    (another ``__init__``): checked by mypy, shown by help()."""
+
+    def decorate(init: Callable[..., None]) -> Callable[Concatenate[Any, P], None]:
+        init.__signature__ = inspect.signature(source)  # type: ignore[attr-defined]
+        return init
+
+    return decorate

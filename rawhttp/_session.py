@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Unpack
 
@@ -23,7 +23,7 @@ from ._headers import Headers, HeadersInput
 from ._options import (
     InformationalHook,
     RequestOptions,
-    async_verb,
+    Verbs,
     check_options,
     signature_with,
 )
@@ -45,7 +45,7 @@ __all__ = ["Session"]
 USER_AGENT: Final = f"rawhttp/{__version__}"
 
 
-class Session:
+class Session(Verbs[Awaitable[Response]]):
     """An HTTP/1.1 client with a keep-alive connection pool.
 
     Use it as ``async with rawhttp.Session() as s:`` so that every connection
@@ -217,14 +217,6 @@ class Session:
         response = await self._send(build_request(self._defaults, method, url, options))
         await response.read()
         return response
-
-    get = async_verb("GET")
-    head = async_verb("HEAD")
-    options = async_verb("OPTIONS")
-    delete = async_verb("DELETE")
-    post = async_verb("POST")
-    put = async_verb("PUT")
-    patch = async_verb("PATCH")
 
     @signature_with(RequestOptions, returns="AbstractAsyncContextManager[Response]")
     @contextlib.asynccontextmanager

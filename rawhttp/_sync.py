@@ -16,26 +16,39 @@ import functools
 import weakref
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 from ._exceptions import Error
+from ._options import (
+    ONE_SHOT_OPTIONS,
+    REQUEST_OPTIONS,
+    VERBS,
+    OneShotOptions,
+    RequestOptions,
+    Verbs,
+    check_options,
+    one_shot,
+    same_options_as,
+    signature_with,
+)
 from ._pipe import Pipe, pump
+from ._pool import PoolState
 from ._response import Response
 from ._session import Session
 from ._shared_loop import CANCEL_WAIT, EventLoopRunning, SharedLoop, check_no_running_loop
 
-__all__ = [
+__all__ = [  # the one-shot functions in the order of VERBS
     "EventLoopRunning",
     "SyncSession",
     "SyncStream",
-    "delete",
+    "request",
     "get",
     "head",
     "options",
-    "patch",
+    "delete",
     "post",
     "put",
-    "request",
+    "patch",
 ]
 
 PIPE_BYTES = 1024 * 1024
@@ -49,7 +62,7 @@ over async stream, 5-8 runs each): 512 KiB gave 0.81-0.91 on /big, 0.74-0.81 on
 loop, so halving their number shows most on /chunked, which has the most pieces."""
 
 
-class SyncSession:
+class SyncSession(Verbs[Response]):
     """A blocking Session for scripts, keeping its connection pool between calls.
 
     Takes the same options as :class:`Session`.  Use it as a context manager::
@@ -64,6 +77,7 @@ class SyncSession:
     connection and the loop; calls still running get a :class:`rawhttp.Error`.
     """
 
+    @same_options_as(Session.__init__)
     def __init__(self, **options: Any) -> None:
         check_no_running_loop()
         self._session = Session(**options)
@@ -95,38 +109,30 @@ class SyncSession:
         """True once ``close()`` was called."""
         return self._shared.is_closed
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Response:
-        """Send a request; the response's body is read."""
-        return self._shared.call(functools.partial(self._session.request, method, url, **kwargs))
+    @property
+    def pool(self) -> PoolState:
+        """The connections of the session's pool (see :attr:`Session.pool`)."""
+        return self._session.pool
 
-    def get(self, url: str, **kwargs: Any) -> Response:
-        return self.request("GET", url, **kwargs)
+    @signature_with(RequestOptions)
+    def request(self, method: str, url: str, **options: Unpack[RequestOptions]) -> Response:
+        """Send a request; the response's body is read (options as
+        :meth:`Session.request`)."""
+        check_options("request", options, REQUEST_OPTIONS)
+        send = functools.partial(self._session.request, method, url, **options)
+        return self._shared.call(send)
 
-    def head(self, url: str, **kwargs: Any) -> Response:
-        return self.request("HEAD", url, **kwargs)
-
-    def options(self, url: str, **kwargs: Any) -> Response:
-        return self.request("OPTIONS", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> Response:
-        return self.request("DELETE", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> Response:
-        return self.request("POST", url, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> Response:
-        return self.request("PUT", url, **kwargs)
-
-    def patch(self, url: str, **kwargs: Any) -> Response:
-        return self.request("PATCH", url, **kwargs)
-
+    @signature_with(RequestOptions, returns="AbstractContextManager[SyncStream]")
     @contextlib.contextmanager
-    def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[SyncStream]:
+    def stream(
+        self, method: str, url: str, **options: Unpack[RequestOptions]
+    ) -> Iterator[SyncStream]:
         """``with s.stream("GET", url) as r: for chunk in r.iter_bytes(): ...``
 
         Leaving the block (at the end, by break or by an exception) closes the
         response; a body not read to its end closes its connection."""
-        manager = self._session.stream(method, url, **kwargs)
+        check_options("stream", options, REQUEST_OPTIONS)
+        manager = self._session.stream(method, url, **options)
 
         async def release(_: Response) -> None:
             await manager.__aexit__(None, None, None)
@@ -219,37 +225,23 @@ async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
 
 
-_SESSION_OPTIONS = (
-    "verify",
-    "cert",
-    "limits",
-    "max_redirects",
-    "decode_content",
-    "proxy",
-    "no_proxy",
-    "trust_env",
-    "local_address",
-    "happy_eyeballs_delay",
-    "unix_socket",
-)
-"""Keyword arguments of the one-shot functions that configure their Session."""
-
-
-def request(method: str, url: str, **kwargs: Any) -> Response:
+@signature_with(OneShotOptions, defaults=Session.__init__)
+def request(method: str, url: str, **options: Unpack[OneShotOptions]) -> Response:
     """Send one request and return the response; the connection is closed after.
 
-    Keyword arguments of :meth:`Session.request` go to the request; ``timeout``
-    and ``verify`` apply to it too, and so do the Session options ``cert``,
-    ``limits``, ``max_redirects``, ``decode_content``, ``proxy``, ``no_proxy``,
-    ``trust_env``, ``local_address``, ``happy_eyeballs_delay`` and ``unix_socket``.
+    Takes the options of :meth:`Session.request`, and these Session options for the
+    one request: ``verify``, ``cert``, ``limits``, ``max_redirects``,
+    ``decode_content``, ``proxy``, ``no_proxy``, ``trust_env``, ``local_address``,
+    ``happy_eyeballs_delay`` and ``unix_socket`` (see :class:`rawhttp.OneShotOptions`).
     """
     check_no_running_loop()
-    options = {k: kwargs.pop(k) for k in _SESSION_OPTIONS if k in kwargs}
-    session = Session(**options)
+    check_options("request", options, ONE_SHOT_OPTIONS)
+    given: dict[str, Any] = dict(options)
+    session = Session(**{k: given.pop(k) for k in list(given) if k not in REQUEST_OPTIONS})
 
     async def once() -> Response:
         async with session:
-            return await session.request(method, url, **kwargs)
+            return await session.request(method, url, **given)
 
     # A private loop in the calling thread: about 450 us for a small local GET
     # against about 700 us with a SyncSession's loop thread (thread start and join,
@@ -258,36 +250,6 @@ def request(method: str, url: str, **kwargs: Any) -> Response:
         return runner.run(once())
 
 
-def get(url: str, **kwargs: Any) -> Response:
-    """Send one GET request and return the response (see :func:`request`)."""
-    return request("GET", url, **kwargs)
-
-
-def head(url: str, **kwargs: Any) -> Response:
-    """Send one HEAD request and return the response (see :func:`request`)."""
-    return request("HEAD", url, **kwargs)
-
-
-def options(url: str, **kwargs: Any) -> Response:
-    """Send one OPTIONS request and return the response (see :func:`request`)."""
-    return request("OPTIONS", url, **kwargs)
-
-
-def delete(url: str, **kwargs: Any) -> Response:
-    """Send one DELETE request and return the response (see :func:`request`)."""
-    return request("DELETE", url, **kwargs)
-
-
-def post(url: str, **kwargs: Any) -> Response:
-    """Send one POST request and return the response (see :func:`request`)."""
-    return request("POST", url, **kwargs)
-
-
-def put(url: str, **kwargs: Any) -> Response:
-    """Send one PUT request and return the response (see :func:`request`)."""
-    return request("PUT", url, **kwargs)
-
-
-def patch(url: str, **kwargs: Any) -> Response:
-    """Send one PATCH request and return the response (see :func:`request`)."""
-    return request("PATCH", url, **kwargs)
+get, head, options, delete, post, put, patch = (
+    one_shot(method, request, Session.__init__) for method in VERBS
+)

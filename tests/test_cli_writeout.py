@@ -13,7 +13,7 @@ import sys
 
 import pytest
 import trustme
-from conftest import RawConnection, RawServer, read_message
+from conftest import RawConnection, RawServer, read_message, refused_port
 from test_cli import (
     NO_DNS,
     Handler,
@@ -21,7 +21,6 @@ from test_cli import (
     answer,
     assert_error,
     cli,
-    closed_port,
     response,
     routes,
     tls_context,
@@ -353,7 +352,7 @@ async def test_too_many_redirects_still_writes(raw_server: MakeServer) -> None:
 async def test_a_failure_after_a_redirect_still_writes_the_chain(raw_server: MakeServer) -> None:
     """-L, and the request the redirect asks for cannot connect: -w reports the
     redirect followed (its status, body size and Location) and the URL that failed."""
-    target = f"http://127.0.0.1:{closed_port()}/gone"
+    target = f"http://127.0.0.1:{refused_port()}/gone"
     moved = response(b"moved", f"Location: {target}", status="303 See Other")
     server = await raw_server(routes({"/a": moved}))
     fmt = "%{http_code} %{num_redirects} %{url_effective} %{redirect_url} %{size_download} %{exitcode} %{scheme}"
@@ -387,7 +386,7 @@ async def test_time_order_over_tls(raw_server: MakeServer, tmp_path: pathlib.Pat
 
 async def test_a_failed_connection_writes_000() -> None:
     fmt = "%{http_code} %{time_connect} %{time_total} %{size_download} %{exitcode} %{url_effective}|%{errormsg}"
-    url = f"http://127.0.0.1:{closed_port()}/x"
+    url = f"http://127.0.0.1:{refused_port()}/x"
     run = await cli("-w", fmt, url)
     assert_error(run, 7)
     code, connect, total, size, exitcode, rest = run.out.decode().split(" ", 5)
@@ -602,7 +601,7 @@ async def test_proxy_credentials_and_default_scheme(raw_server: MakeServer) -> N
 
 async def test_noproxy_goes_direct(raw_server: MakeServer) -> None:
     server = await raw_server(answer(response(b"direct")))
-    dead = f"http://127.0.0.1:{closed_port()}"
+    dead = f"http://127.0.0.1:{refused_port()}"
     run = await cli("-x", dead, "--noproxy", "*", server.url("/d"))
     assert (run.code, run.out) == (0, b"direct")
     assert request_lines(server) == [b"GET /d HTTP/1.1"]
@@ -615,7 +614,7 @@ async def test_noproxy_goes_direct(raw_server: MakeServer) -> None:
 async def test_an_empty_proxy_ignores_the_environment(
     raw_server: MakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{refused_port()}")
     server = await raw_server(answer(response(b"direct")))
     run = await cli("-x", "", server.url())
     assert (run.code, run.out) == (0, b"direct")
@@ -634,7 +633,7 @@ async def test_a_malformed_proxy_in_the_environment(
 
 
 async def test_proxy_exit_codes(raw_server: MakeServer) -> None:
-    run = await cli("-x", f"http://127.0.0.1:{closed_port()}", "http://origin.example/")
+    run = await cli("-x", f"http://127.0.0.1:{refused_port()}", "http://origin.example/")
     assert_error(run, 7)
     assert b"proxy" in run.err
 

@@ -108,7 +108,7 @@ def test_a_consumer_pausing_between_pieces_does_not_hold_up_other_threads(
         consumer.join(WAIT)
         assert set(done) == {"consumer", "requests"}
         assert done["requests"] < done["consumer"]  # did not wait for the consumer's end
-        assert not s._session._active
+        assert s.pool.in_use == 0
 
 
 def test_ctrl_c_while_another_thread_drives_cancels_only_this_request(server: Server) -> None:
@@ -139,7 +139,7 @@ def test_ctrl_c_while_another_thread_drives_cancels_only_this_request(server: Se
             server.release.set()
             driver.join(WAIT)
             assert other == [200]
-            assert not s._session._active
+            assert s.pool.in_use == 0
             assert s.get(server.url("/echo"), headers={"X-Id": "after"}).text == "id=after"
     finally:
         signal.signal(signal.SIGINT, old)

@@ -278,7 +278,7 @@ def test_sync_session_stream_iter_bytes_decodes_gzip(server: ThreadedRouter) -> 
             raw = list(r.iter_raw(chunk_size=512))
         assert b"".join(raw) == GZ
         assert max(len(c) for c in raw) <= 512
-        assert not s._session._active
+        assert s.pool.in_use == 0
     with rawhttp.SyncSession(timeout=5.0, decode_content=False) as s:
         with s.stream("GET", server.url("/gzip")) as r:
             assert b"".join(r.iter_bytes()) == GZ

@@ -230,7 +230,7 @@ def test_streams_from_several_threads(server: Server) -> None:
                 got[n] = (b"".join(pieces), max(len(p) for p in pieces))
 
         run_threads(4, stream)
-        assert not s._session._active
+        assert s.pool.in_use == 0
     for n, (body, largest) in got.items():
         assert body == pattern(size, n)
         assert largest <= chunk
@@ -354,7 +354,7 @@ def test_ctrl_c_while_driving_cancels_the_request(server: Server) -> None:
             # The request was cancelled: its connection is closed, not left half-used
             # in the pool, and the session goes on working.
             wait_for(lambda: server.eofs == 1, "the interrupted connection to be closed")
-            assert not s._session._active
+            assert s.pool.in_use == 0
             assert s.get(server.url("/echo"), headers={"X-Id": "after"}).text == "id=after"
     finally:
         signal.signal(signal.SIGINT, old)
@@ -389,7 +389,7 @@ def test_ctrl_c_while_driving_for_a_streamed_piece_closes_the_stream(server: Ser
             assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
             assert pieces == [b"0123456789"]
             wait_for(lambda: server.eofs == 1, "the interrupted stream's connection to close")
-            assert not s._session._active
+            assert s.pool.in_use == 0
             assert s.get(server.url("/echo"), headers={"X-Id": "after"}).text == "id=after"
     finally:
         signal.signal(signal.SIGINT, old)
@@ -417,7 +417,7 @@ def test_leaving_a_stream_early_closes_it_and_stops_reading_ahead(server: Server
             for piece in r.iter_bytes(10_000):
                 assert piece == pattern(20_000_000, 3)[:10_000]
                 break
-        assert not s._session._active
+        assert s.pool.in_use == 0
         assert tasks_left(s) == 0
         failure = ValueError("the caller's own error")
 
@@ -430,7 +430,7 @@ def test_leaving_a_stream_early_closes_it_and_stops_reading_ahead(server: Server
         with pytest.raises(ValueError, match="own error") as caught:
             fail_midway()
         assert caught.value is failure
-        assert not s._session._active
+        assert s.pool.in_use == 0
         assert tasks_left(s) == 0
         wait_for(lambda: server.eofs == 2, "both streamed connections to be closed")
         assert s.get(server.url("/echo"), headers={"X-Id": "next"}).text == "id=next"
