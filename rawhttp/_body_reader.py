@@ -49,14 +49,14 @@ class BodyReader:
     __slots__ = (
         "_buffer",
         "_chunk_left",
-        "_clock",
-        "_limits",
         "_read",
         "_reader",
-        "_remaining",
+        "clock",
         "done",
         "kind",
+        "limits",
         "received",
+        "remaining",
         "trailers",
         "wire_bytes",
     )
@@ -71,10 +71,12 @@ class BodyReader:
         self._reader = reader
         self._buffer = receive_buffer(reader)
         self.kind = framing.kind
-        self._remaining = framing.length
+        self.remaining = framing.length
+        """Content-Length bodies: the bytes still to come (other framings: 0)."""
         self._chunk_left = 0
-        self._limits = limits
-        self._clock = clock
+        self.limits = limits
+        self.clock = clock
+        """The deadlines of the request this body answers."""
         self._read = clock.timeout.read
         self.received = 0
         self.wire_bytes = 0
@@ -82,20 +84,6 @@ class BodyReader:
         self.done = framing.kind is BodyKind.NONE or (
             framing.kind is BodyKind.LENGTH and framing.length == 0
         )
-
-    @property
-    def limits(self) -> Limits:
-        return self._limits
-
-    @property
-    def clock(self) -> Clock:
-        """The deadlines of the request this body answers."""
-        return self._clock
-
-    @property
-    def remaining(self) -> int | None:
-        """Content-Length bytes still to come; None for other framings."""
-        return self._remaining if self.kind is BodyKind.LENGTH else None
 
     async def read_all(self) -> bytes:
         if self.done:
@@ -133,7 +121,7 @@ class BodyReader:
             self.wire_bytes += len(data)
             return data
         with translate(ReadError, ReadTimeout):
-            async with asyncio.timeout_at(self._clock.until(self._read)):
+            async with asyncio.timeout_at(self.clock.until(self._read)):
                 if self.kind is BodyKind.LENGTH:
                     data = await self._read_length(size)
                 elif self.kind is BodyKind.CHUNKED:
@@ -165,8 +153,8 @@ class BodyReader:
     def _take(self, buffer: bytearray, size: int) -> bytes:
         """The next buffered piece of a length- or close-delimited body."""
         n = len(buffer)
-        if self.kind is BodyKind.LENGTH and self._remaining < n:
-            n = self._remaining
+        if self.kind is BodyKind.LENGTH and self.remaining < n:
+            n = self.remaining
         if size < n:
             n = size
         if n <= 0:
@@ -177,8 +165,8 @@ class BodyReader:
         self._consume(buffer, n)
         self.received += n
         if self.kind is BodyKind.LENGTH:
-            self._remaining -= n
-            if not self._remaining:
+            self.remaining -= n
+            if not self.remaining:
                 self.done = True
         return data
 
@@ -195,7 +183,7 @@ class BodyReader:
         start = 0
         left = self._chunk_left
         if not left:
-            start = buffer.find(b"\n", 0, self._limits.max_chunk_line) + 1
+            start = buffer.find(b"\n", 0, self.limits.max_chunk_line) + 1
             if not start:
                 return b""
             left = parse_chunk_size(bytes(memoryview(buffer)[:start]))
@@ -232,16 +220,16 @@ class BodyReader:
         return data
 
     async def _read_length(self, size: int) -> bytes:
-        data = await self._reader.read(min(self._remaining, size))
+        data = await self._reader.read(min(self.remaining, size))
         if not data:
             raise IncompleteBody(
                 f"connection closed after {self.received} of "
-                f"{self.received + self._remaining} body bytes",
+                f"{self.received + self.remaining} body bytes",
                 received=self.received,
-                expected=self.received + self._remaining,
+                expected=self.received + self.remaining,
             )
-        self._remaining -= len(data)
-        if not self._remaining:
+        self.remaining -= len(data)
+        if not self.remaining:
             self.done = True
         return data
 
@@ -255,14 +243,14 @@ class BodyReader:
                 raise IncompleteBody(
                     "connection closed in the middle of a chunked body", received=self.received
                 )
-            if len(line) > self._limits.max_chunk_line:
+            if len(line) > self.limits.max_chunk_line:
                 raise ProtocolError(
-                    f"chunk size line longer than {self._limits.max_chunk_line} bytes"
+                    f"chunk size line longer than {self.limits.max_chunk_line} bytes"
                 )
             chunk = parse_chunk_size(line)
             self.wire_bytes += len(line)
             if chunk == 0:
-                self.trailers, section = await read_section(reader, self._limits, "trailer")
+                self.trailers, section = await read_section(reader, self.limits, "trailer")
                 self.wire_bytes += section
                 self.done = True
                 return b""

@@ -54,6 +54,9 @@ class ConnState(Enum):
     CLOSED = "closed"
 
 
+_IDLE, _CLOSED = ConnState.IDLE, ConnState.CLOSED  # module constants: read per request
+
+
 class Connection:
     """One HTTP/1.1 connection: a StreamReader/StreamWriter pair and its bookkeeping."""
 
@@ -159,7 +162,7 @@ class Connection:
         """Out of the pool (or handed straight on): carrying a request."""
         self.state = ConnState.ACTIVE
 
-    def end_exchange(self, *, complete: bool, keep_alive: bool) -> None:
+    def end_exchange(self, complete: bool, keep_alive: bool) -> None:
         """The response of the request on this connection ended: ``complete`` when its
         body was read to its end, ``keep_alive`` when neither side said close (HTTP/1.0
         said keep-alive).  What the next :meth:`reusable` decides on."""
@@ -177,10 +180,14 @@ class Connection:
         buffered, hence its private ``_eof`` and ``_buffer`` (until rawhttp owns its
         receive path).
         """
-        if self.state is ConnState.CLOSED or not self.keep_alive:
+        state = self.state
+        if state is _CLOSED or not self.keep_alive:
             return False
-        expired = self.state is ConnState.IDLE and keepalive_expiry is not None
-        if expired and now - self.idle_since > keepalive_expiry:  # type: ignore[operator]
+        if (
+            state is _IDLE
+            and keepalive_expiry is not None
+            and now - self.idle_since > keepalive_expiry
+        ):
             return False
         reader = self.reader
         return not (

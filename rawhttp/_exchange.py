@@ -26,7 +26,7 @@ from ._response import Response
 from ._timings import Timings
 from ._trace import tracing
 
-__all__ = ["Sent", "exchange"]
+__all__ = ["Lender", "Sent", "exchange"]
 
 
 class Sent(NamedTuple):
@@ -43,35 +43,52 @@ class Sent(NamedTuple):
     server may still expect it, so the connection is not reused)."""
 
 
+class Lender(NamedTuple):
+    """What the transport lends each exchange: its limits, whether bodies are
+    decoded, and where the connection goes back when the response ends."""
+
+    limits: Limits
+    decode: bool
+    release: Callable[[Connection, float], None]
+
+
 async def exchange(
     conn: Connection,
     request: Request,
     head: bytes,
-    *,
-    expecting: bool,
-    client_close: bool,
-    limits: Limits,
-    decode: bool,
+    lender: Lender,
     timings: Timings,
     reused: bool,
-    release: Callable[[Connection], None],
+    expecting: bool,
+    client_close: bool,
 ) -> Response:
     """Send ``request`` (serialized as ``head``) on ``conn`` and return the response,
     its body unread.  Failures before the response head propagate (the caller decides
     about the connection and a retry); after that, the connection is the Response's
-    until its body ends, then ``release(conn)``."""
+    until its body ends, then ``lender.release(conn)``.  (Positional parameters: this
+    runs for every request, and keywords cost more to pass.)"""
+    limits = lender.limits
     reader, writer = conn.reader, conn.writer
     if request.trace is not None:
         reader, writer, emitter = tracing(request.trace, conn.id, reader, writer)
         conn.on_close = emitter.closed
         if not reused:
             await emitter.emit("connect", b"")
-    sent = await _send_and_receive(reader, writer, request, head, expecting, limits)
-    response_head = sent.head
+    if expecting:
+        sent = await _send_expecting(reader, writer, request, head, limits)
+        response_head, written, sent_at = sent.head, sent.bytes_sent, sent.sent_at
+        interim_size, withheld = sent.interim_size, sent.body_withheld
+    else:
+        written = await _send_body(writer, head, request.body, request.clock)
+        sent_at = time.monotonic()
+        response_head = await receive_head(
+            reader, request.method, limits, request.clock, request.on_head
+        )
+        interim_size, withheld = 0, False
     first_byte_at = response_head.first_byte_at
-    sent_at = min(sent.sent_at, first_byte_at)  # a final answer to Expect came first
+    sent_at = min(sent_at, first_byte_at)  # a final answer to Expect came first
     timings.reused = reused
-    timings.bytes_sent = sent.bytes_sent
+    timings.bytes_sent = written
     # The phases add up to first_byte: pool (only the time spent waiting for a
     # connection), connect and TLS were timed where they happened; send takes the
     # rest up to the request written (building the head included), and wait runs
@@ -79,9 +96,9 @@ async def exchange(
     timings.send = max(0.0, sent_at - timings.start - timings.pool - timings.connect - timings.tls)
     timings.wait = first_byte_at - sent_at
     timings.first_byte = first_byte_at - timings.start
-    head_size = response_head.size + sent.interim_size
+    head_size = response_head.size + interim_size
     framing = response_head.framing
-    keep_alive = framing.keep_alive and not client_close and not sent.body_withheld
+    keep_alive = framing.keep_alive and not client_close and not withheld
     body = BodyReader(reader, framing, limits, request.clock)
 
     def on_done(complete: bool) -> None:
@@ -89,48 +106,39 @@ async def exchange(
         timings.receive = now - first_byte_at
         timings.total = now - timings.start
         timings.bytes_received = head_size + body.wire_bytes
-        conn.end_exchange(complete=complete, keep_alive=keep_alive)
-        release(conn)
+        conn.end_exchange(complete, keep_alive)
+        lender.release(conn, now)
 
     return Response(
         status=response_head.status,
         reason=response_head.reason,
         http_version=response_head.http_version,
         headers=response_head.headers,
-        url=str(request.url),
+        url=request.url,
         method=request.method,
         body=body,
         on_done=on_done,
-        decode=decode,
+        decode=lender.decode,
         timings=timings,
     )
 
 
-async def _send_and_receive(
+async def _send_expecting(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
     request: Request,
     head: bytes,
-    expecting: bool,
     limits: Limits,
 ) -> Sent:
-    clock = request.clock
+    """Send a request that waits for ``100 Continue`` before its body."""
     body = request.body
-    interim = 0
-    early: Head | None = None
-    if expecting:
-        assert body is not None
-        early, interim = await _expect_continue(reader, writer, request, head, limits)
-        if early is None:
-            sent = len(head) + await _send_body(writer, b"", body, clock)
-        else:
-            sent = len(head)  # a final response came first: the body is not sent
-    else:
-        sent = await _send_body(writer, head, body, clock)
+    assert body is not None
+    early, interim = await _expect_continue(reader, writer, request, head, limits)
+    if early is not None:  # a final response came first: the body is not sent
+        return Sent(early, len(head), time.monotonic(), interim, True)
+    sent = len(head) + await _send_body(writer, b"", body, request.clock)
     sent_at = time.monotonic()
-    if early is not None:
-        return Sent(early, sent, sent_at, interim, True)
-    final = await receive_head(reader, request.method, limits, clock, request.on_head)
+    final = await receive_head(reader, request.method, limits, request.clock, request.on_head)
     return Sent(final, sent, sent_at, interim, False)
 
 

@@ -112,6 +112,8 @@ def check_options(
     where: str, options: Mapping[str, object], allowed: frozenset[str] = REQUEST_OPTIONS
 ) -> None:
     """Raise TypeError, as Python does, for a keyword that is not an option."""
+    if allowed.issuperset(options):  # the common case, checked in C
+        return
     for name in options:
         if name not in allowed:
             raise TypeError(f"{where}() got an unexpected keyword argument {name!r}")

@@ -108,7 +108,7 @@ class Pool:
             self.count, self.max_connections, self.idle_count, len(self._in_use), self.waiting
         )
 
-    def checkout(self, key: object, now: float, *, reuse: bool = True) -> Checkout:
+    def checkout(self, key: object, now: float, reuse: bool = True) -> Checkout:
         """A connection for ``key`` (see the module docstring).  ``reuse=False`` asks
         for a new connection even if an idle one exists (a retry after a stale one)."""
         if reuse:
@@ -153,16 +153,16 @@ class Pool:
             else:
                 self.checkin(given.connection, now=given.connection.idle_since)
 
-    def checkin(self, conn: Pooled, *, now: float) -> None:
+    def checkin(self, conn: Pooled, now: float) -> None:
         """A request finished with ``conn``: keep it for reuse, hand it on, or close it."""
         self._in_use.discard(conn)
         if not conn.reusable(now, self.keepalive_expiry):
             self._retire(conn)
             self.release_slot()
             return
-        conn.idle_since = now  # free since now, even if handed straight on
         waiters = self._waiters
         if waiters:
+            conn.idle_since = now  # free since now, though handed straight on
             for waiter in waiters:
                 if waiter.key == conn.key and not waiter.future.done():
                     waiters.remove(waiter)
@@ -174,7 +174,11 @@ class Pool:
             self.release_slot()
             return
         conn.park(now)
-        self._idle.setdefault(conn.key, []).append(conn)
+        idle = self._idle.get(conn.key)
+        if idle is None:
+            self._idle[conn.key] = [conn]
+        else:
+            idle.append(conn)
 
     def release_slot(self) -> None:
         """A slot is free (its connection closed or never opened): give it to a waiter."""

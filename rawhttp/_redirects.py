@@ -106,15 +106,15 @@ def _next_request(request: Request, hop: Hop, status: int, policy: RedirectPolic
     return Request(
         policy.method or hop.method,
         hop.url,
-        defaults=defaults,
-        own=own,
-        credentials=credentials,
-        body=body,
-        clock=request.clock,
-        follow=request.follow,
-        trace=request.trace,
-        on_head=request.on_head,
-        expect=request.expect,
+        defaults,
+        own,
+        credentials,
+        body,
+        request.clock,
+        request.follow,
+        request.trace,
+        request.on_head,
+        request.expect,
     )
 
 

@@ -9,7 +9,6 @@ bad header raises :class:`InvalidRequest` before a connection is even asked for.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
 
 from ._body import RequestBody, encode_body
@@ -31,6 +30,20 @@ EXPECT_CONTINUE_THRESHOLD: Final = 1024 * 1024
 """With ``expect_continue=None`` (the default), request bodies of a known length
 above this many bytes are sent with ``Expect: 100-continue``."""
 EXPECT_FIELD: Final = encode_field("Expect", "100-continue")
+OPTION_ORDER: Final = (
+    "params",
+    "headers",
+    "content",
+    "data",
+    "json",
+    "auth",
+    "timeout",
+    "follow_redirects",
+    "trace",
+    "on_informational",
+    "expect_continue",
+)
+"""The request options in the order build_request unpacks them (RequestOptions' own)."""
 HEAD_CACHE_SIZE: Final = 256
 """Request heads remembered per Session for repeated requests with default headers."""
 
@@ -48,27 +61,54 @@ class RequestDefaults(NamedTuple):
     expect_continue: bool | None
 
 
-@dataclass(slots=True)
 class Request:
     """One request on its way down the stack.
 
     ``defaults`` are the Session's fields (without those a redirect dropped),
     ``own`` the request's own headers, ``credentials`` the Authorization field from
     ``auth=``; :meth:`fields` puts them together.  ``clock`` holds the deadlines,
-    created when the request started (the total timeout covers its redirects)."""
+    created when the request started (the total timeout covers its redirects).
+    (A plain class with positional parameters: one is built for every request.)"""
 
-    method: str
-    url: URL
-    _: KW_ONLY
-    defaults: list[Field]
-    own: list[Field]
-    credentials: Field | None
-    body: RequestBody | None
-    clock: Clock
-    follow: bool
-    trace: TraceHook | None
-    on_head: HeadHook | None
-    expect: bool | None
+    __slots__ = (
+        "body",
+        "clock",
+        "credentials",
+        "defaults",
+        "expect",
+        "follow",
+        "method",
+        "on_head",
+        "own",
+        "trace",
+        "url",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        defaults: list[Field],
+        own: list[Field],
+        credentials: Field | None,
+        body: RequestBody | None,
+        clock: Clock,
+        follow: bool,
+        trace: TraceHook | None,
+        on_head: HeadHook | None,
+        expect: bool | None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.defaults = defaults
+        self.own = own
+        self.credentials = credentials
+        self.body = body
+        self.clock = clock
+        self.follow = follow
+        self.trace = trace
+        self.on_head = on_head
+        self.expect = expect
 
     def fields(self) -> list[Field]:
         """Session defaults not overridden, the request's own headers, then
@@ -104,32 +144,40 @@ def build_request(
         raise InvalidRequest(f"method must be a str, not {type(method).__name__}")
     if method == "CONNECT":
         raise InvalidRequest("CONNECT is not supported by Session.request")
-    params = options.get("params")
-    target = parse_url(with_params(url, params) if params else url)
-    content, data, json = (options.get(name) for name in ("content", "data", "json"))
-    no_body = content is None and data is None and json is None
-    headers, auth = options.get("headers"), options.get("auth")
+    if not options:  # the common call, s.get(url): every setting the Session's
+        target, own, credentials, body = parse_url(url), [], defaults.auth, None
+        timeout, follow, trace = defaults.timeout, defaults.follow_redirects, defaults.trace
+        on_head, expect = defaults.on_head, defaults.expect_continue
+    else:
+        # One C-level pass over the option names (every request with an option
+        # pays for this); the order is that of the names on the left.
+        params, headers, content, data, json, auth, time, redirects, trace, hook, wait = map(
+            options.get, OPTION_ORDER
+        )
+        target = parse_url(with_params(url, params) if params else url)
+        own = encode_fields(headers) if headers else []
+        credentials = basic_auth(auth) if auth is not None else defaults.auth
+        no_body = content is None and data is None and json is None
+        body = None if no_body else encode_body(content, data, json)
+        timeout = defaults.timeout if time is None else Timeout.coerce(time)
+        follow = defaults.follow_redirects if redirects is None else redirects
+        trace = trace or defaults.trace
+        on_head = defaults.on_head if hook is None else head_hook(hook)
+        expect = defaults.expect_continue if wait is None else wait
+    clock = Clock(timeout)
     return Request(
         method,
         target,
-        defaults=defaults.fields,
-        own=encode_fields(headers) if headers else [],
-        credentials=basic_auth(auth) if auth is not None else defaults.auth,
-        body=None if no_body else encode_body(content, data, json),
-        clock=Clock(Timeout.coerce(_given(options, "timeout", defaults.timeout))),
-        follow=_given(options, "follow_redirects", defaults.follow_redirects),
-        trace=options.get("trace") or defaults.trace,
-        on_head=head_hook(options["on_informational"])
-        if options.get("on_informational") is not None
-        else defaults.on_head,
-        expect=_given(options, "expect_continue", defaults.expect_continue),
+        defaults.fields,
+        own,
+        credentials,
+        body,
+        clock,
+        follow,
+        trace,
+        on_head,
+        expect,
     )
-
-
-def _given(options: Mapping[str, Any], name: str, default: Any) -> Any:
-    """The option ``name`` when given (not None), else the Session's ``default``."""
-    value = options.get(name)
-    return default if value is None else value
 
 
 def with_params(url: str, params: ParamsInput) -> str:
@@ -212,7 +260,6 @@ class HeadCache:
         url: URL,
         fields: list[Field],
         body: RequestBody | None,
-        *,
         absolute: bool,
     ) -> bytes:
         """The serialized request line and header section."""

@@ -19,7 +19,7 @@ from ._headers import Headers
 from ._parse import BodyKind, keep_alive
 from ._redirect_rules import redirect_location, resolve_location
 from ._timings import Timings
-from ._url import parse_url
+from ._url import URL, parse_url
 
 DECODED_PIECE = 1024 * 1024
 """Largest decoded piece while a body is read whole (the limit is checked after each)."""
@@ -58,6 +58,7 @@ class Response:
         "_content",
         "_decode",
         "_on_done",
+        "_url",
         "headers",
         "history",
         "http_version",
@@ -65,7 +66,6 @@ class Response:
         "reason",
         "status",
         "timings",
-        "url",
     )
 
     def __init__(
@@ -75,7 +75,7 @@ class Response:
         reason: str,
         http_version: str,
         headers: Headers,
-        url: str,
+        url: str | URL,
         method: str,
         body: BodyReader | None = None,
         content: bytes | None = None,
@@ -87,8 +87,7 @@ class Response:
         self.reason = reason
         self.http_version = http_version
         self.headers = headers
-        self.url = url
-        """The URL requested, normalized, without userinfo."""
+        self._url = url  # a URL is turned into text only when asked for (most never are)
         self.method = method
         self._body = body
         self._content = content
@@ -101,6 +100,14 @@ class Response:
         if body is not None and body.done and content is None:  # no body at all: done now
             self._content = b""
             self._finish(True)
+
+    @property
+    def url(self) -> str:
+        """The URL requested, normalized, without userinfo."""
+        url = self._url
+        if type(url) is not str:
+            url = self._url = str(url)
+        return url
 
     # -- body ---------------------------------------------------------------
 
@@ -151,9 +158,8 @@ class Response:
         """The decoded body, fed to the decoder piece by piece as it arrives and
         refused as soon as the bytes received or held pass the limit."""
         limit = body.limits.max_body_size
-        remaining = body.remaining
-        if limit is not None and remaining is not None and remaining > limit:
-            raise _too_large(limit, remaining, "declared by Content-Length")
+        if limit is not None and body.kind is BodyKind.LENGTH and body.remaining > limit:
+            raise _too_large(limit, body.remaining, "declared by Content-Length")
         decoder = self._decoder()
         parts: list[bytes] = []
         held = 0

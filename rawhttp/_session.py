@@ -214,7 +214,13 @@ class Session(Verbs[Awaitable[Response]]):
         ``expect_continue``, which override the Session's.
         """
         check_options("request", options)
-        response = await self._send(build_request(self._defaults, method, url, options))
+        request = build_request(self._defaults, method, url, options)
+        if self._closed:
+            raise Error("the session is closed")
+        if request.follow:
+            response = await self._follow(request)
+        else:  # straight to the transport: one coroutine less per request
+            response = await self._transport.send(request)
         await response.read()
         return response
 
@@ -237,11 +243,14 @@ class Session(Verbs[Awaitable[Response]]):
         finally:
             await response.aclose()
 
-    async def _send(self, request: Request) -> Response:
+    def _send(self, request: Request) -> Awaitable[Response]:
         """The stack: redirects, then the transport."""
         if self._closed:
             raise Error("the session is closed")
-        return await send_following_redirects(
+        return self._follow(request) if request.follow else self._transport.send(request)
+
+    def _follow(self, request: Request) -> Awaitable[Response]:
+        return send_following_redirects(
             request,
             self._transport.send,
             max_redirects=self.max_redirects,

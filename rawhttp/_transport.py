@@ -27,12 +27,12 @@ from ._exceptions import (
     WriteError,
     translate,
 )
-from ._exchange import exchange
+from ._exchange import Lender, exchange
 from ._pool import Pool, PoolState, Reuse, Wait
 from ._proxy import Proxy, bypass_proxy, env_no_proxy, env_proxy, parse_proxy
 from ._request import HeadCache, Request, says_close, with_expect
 from ._response import Response
-from ._serialize import Field, encode_field
+from ._serialize import encode_field
 from ._timings import Timings
 from ._tls import CertTypes, VerifyTypes, context_for, tls_key
 from ._url import URL
@@ -41,6 +41,8 @@ __all__ = ["Route", "Transport", "proxy_settings"]
 
 IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 """Methods retried once on a fresh connection when a reused one fails before any response byte."""
+ROUTE_CACHE_SIZE: Final = 256
+"""Routes remembered per Session (a URL's route never changes during its life)."""
 
 
 class Route(NamedTuple):
@@ -85,6 +87,8 @@ class Transport:
         self._no_proxy = no_proxy
         self._heads = heads
         self._defaults_close: bool | None = None
+        self._routes: dict[URL, Route] = {}
+        self._lender = Lender(limits, decode, self.release)
         self.closed = False
 
     @property
@@ -99,32 +103,28 @@ class Transport:
         timings = Timings(time.monotonic())
         url = request.url
         route = self.route(url)
-        fields = request.fields()
+        fields = request.fields()  # the Session's own list in the common case
         if route.absolute and route.proxy is not None and route.proxy.authorization is not None:
             fields = [*fields, encode_field("Proxy-Authorization", route.proxy.authorization)]
         body = request.body
         expecting = False
         if body is not None:
             fields, expecting = with_expect(fields, body, request.expect)
-        head = self._heads.head(request.method, url, fields, body, absolute=route.absolute)
-        client_close = self._says_close(fields, request)
+        head = self._heads.head(request.method, url, fields, body, route.absolute)
+        if fields is request.defaults:  # the common case: computed once
+            client_close = self._defaults_close
+            if client_close is None:
+                client_close = self._defaults_close = says_close(fields)
+        else:
+            client_close = says_close(fields)
         may_retry = request.method in IDEMPOTENT and (body is None or body.replayable)
         fresh = False
         while True:
-            conn, reused = await self.acquire(route, url, request, timings, fresh=fresh)
+            conn, reused = await self.acquire(route, url, request, timings, fresh)
             conn.requests += 1
             try:
                 return await exchange(
-                    conn,
-                    request,
-                    head,
-                    expecting=expecting,
-                    client_close=client_close,
-                    limits=self.limits,
-                    decode=self.decode,
-                    timings=timings,
-                    reused=reused,
-                    release=self.release,
+                    conn, request, head, self._lender, timings, reused, expecting, client_close
                 )
             except (NoResponse, ResetBeforeResponse, WriteError):
                 self._fail(conn)
@@ -136,17 +136,20 @@ class Transport:
                 self._fail(conn)
                 raise
 
-    def _says_close(self, fields: list[Field], request: Request) -> bool:
-        if fields is request.defaults:  # the common case: computed once
-            if self._defaults_close is None:
-                self._defaults_close = says_close(fields)
-            return self._defaults_close
-        return says_close(fields)
-
     # -- routing --------------------------------------------------------------------
 
     def route(self, url: URL) -> Route:
-        """The pool key, proxy and request form of a request to ``url``."""
+        """The pool key, proxy and request form of a request to ``url`` (remembered
+        per URL, as the request heads are: the common repeated request)."""
+        routes = self._routes
+        found = routes.get(url)
+        if found is None:
+            if len(routes) >= ROUTE_CACHE_SIZE:
+                routes.clear()
+            found = routes[url] = self._route(url)
+        return found
+
+    def _route(self, url: URL) -> Route:
         proxy = self._proxy_for(url)
         if proxy is None:
             return Route((url.scheme, url.host, url.port, self._tls_key), None, False)
@@ -169,15 +172,15 @@ class Transport:
     # -- connections ---------------------------------------------------------------------
 
     async def acquire(
-        self, route: Route, url: URL, request: Request, timings: Timings, *, fresh: bool
+        self, route: Route, url: URL, request: Request, timings: Timings, fresh: bool
     ) -> tuple[Connection, bool]:
         """A connection for ``route``: reused from the pool, handed over by another
         request, or newly opened; and whether it was reused.  The pool timeout bounds
         the wait for a free slot."""
         pool = self.pool
         clock = request.clock
-        start = time.monotonic()
-        got = pool.checkout(route.key, start, reuse=not fresh)
+        start = timings.start if not fresh else time.monotonic()
+        got = pool.checkout(route.key, start, not fresh)
         if isinstance(got, Wait):
             try:
                 with translate(PoolTimeout, PoolTimeout):
@@ -193,9 +196,8 @@ class Transport:
             else:
                 pool.release_slot()
             raise Error("the session is closed")
-        if isinstance(got, Reuse):
-            assert isinstance(got.connection, Connection)
-            return got.connection, True
+        if type(got) is Reuse:
+            return got.connection, True  # type: ignore[return-value]  # a Connection
         try:
             ssl_context = context_for(self.verify, self.cert) if url.scheme == "https" else None
             conn = await Connection.open(
@@ -220,18 +222,18 @@ class Transport:
         pool.opened(conn)
         return conn, False
 
-    def release(self, conn: Connection) -> None:
-        """An exchange on ``conn`` is over: back to the pool if it may be reused (the
-        connection decides), else closed."""
+    def release(self, conn: Connection, now: float) -> None:
+        """An exchange on ``conn`` ended at ``now``: back to the pool if it may be
+        reused (the connection decides), else closed."""
         if self.closed:
             conn.close()
-        self.pool.checkin(conn, now=time.monotonic())
+        self.pool.checkin(conn, now)
         conn.on_close = None  # kept for reuse: a later close is not this request's
 
     def _fail(self, conn: Connection) -> None:
         """The exchange failed before its response: the connection is not reused."""
-        conn.end_exchange(complete=False, keep_alive=False)
-        self.release(conn)
+        conn.end_exchange(False, False)
+        self.release(conn, time.monotonic())
 
     async def aclose(self) -> None:
         """Close every connection, idle or in use, and fail the requests waiting."""
