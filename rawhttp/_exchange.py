@@ -109,17 +109,8 @@ async def exchange(
         conn.end_exchange(complete, keep_alive)
         lender.release(conn, now)
 
-    return Response(
-        status=response_head.status,
-        reason=response_head.reason,
-        http_version=response_head.http_version,
-        headers=response_head.headers,
-        url=request.url,
-        method=request.method,
-        body=body,
-        on_done=on_done,
-        decode=lender.decode,
-        timings=timings,
+    return Response.from_head(
+        response_head, body, request.url, request.method, on_done, lender.decode, timings
     )
 
 

@@ -166,17 +166,7 @@ def replay(
         clock = Clock(Timeout(None))
         head = await receive_head(reader, method, limits, clock)
         body = BodyReader(reader, head.framing, limits, clock)
-        response = Response(
-            status=head.status,
-            reason=head.reason,
-            http_version=head.http_version,
-            headers=head.headers,
-            url=target,
-            method=method,
-            body=body,
-            on_done=lambda complete: None,
-            decode=decode,
-        )
+        response = Response.from_head(head, body, target, method, lambda complete: None, decode)
         await response.read()
         return response
 

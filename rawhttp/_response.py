@@ -16,6 +16,7 @@ from ._exceptions import (
     ResponseNotRead,
 )
 from ._headers import Headers
+from ._http11 import Head
 from ._parse import BodyKind, keep_alive
 from ._redirect_rules import redirect_location, resolve_location
 from ._timings import Timings
@@ -100,6 +101,31 @@ class Response:
         if body is not None and body.done and content is None:  # no body at all: done now
             self._content = b""
             self._finish(True)
+
+    @classmethod
+    def from_head(
+        cls,
+        head: Head,
+        body: BodyReader,
+        url: str | URL,
+        method: str,
+        on_done: Callable[[bool], None],
+        decode: bool,
+        timings: Timings | None = None,
+    ) -> Response:
+        """The response a parsed head starts, its body read from ``body``."""
+        return cls(
+            status=head.status,
+            url=url,
+            reason=head.reason,
+            method=method,
+            http_version=head.http_version,
+            body=body,
+            headers=head.headers,
+            on_done=on_done,
+            decode=decode,
+            timings=timings,
+        )
 
     @property
     def url(self) -> str:
