@@ -103,7 +103,9 @@ def test_help_shows_no_private_method() -> None:
         text = pydoc.render_doc(cls, renderer=pydoc.plaintext)
         private = re.findall(r"^ \|  (_[a-z]\w*)\(", text, re.MULTILINE)
         assert private == [], (cls.__name__, private)
-        assert re.search(r"^ \|  (async )?get\(self, url: 'str', \*, params", text, re.M) or (
+        # (3.13 writes a long signature one parameter per line)
+        flat = re.sub(r"\n \|\s+", " ", text).replace("( ", "(").replace(", )", ")")
+        assert re.search(r"(async )?get\(self, url: 'str', \*, params", flat) or (
             cls is rawhttp.Response
         )
 
