@@ -144,7 +144,8 @@ def build_request(
         raise InvalidRequest(f"method must be a str, not {type(method).__name__}")
     if method == "CONNECT":
         raise InvalidRequest("CONNECT is not supported by Session.request")
-    if not options:  # the common call, s.get(url): every setting the Session's
+    if not options or list(options.values()).count(None) == len(options):
+        # the common call, s.get(url) (or only None given): every setting the Session's
         target, own, credentials, body = parse_url(url), [], defaults.auth, None
         timeout, follow, trace = defaults.timeout, defaults.follow_redirects, defaults.trace
         on_head, expect = defaults.on_head, defaults.expect_continue

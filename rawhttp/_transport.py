@@ -28,7 +28,7 @@ from ._exceptions import (
     translate,
 )
 from ._exchange import Lender, exchange
-from ._pool import Pool, PoolState, Reuse, Wait
+from ._pool import Open, Pool, PoolState, Reuse, Wait
 from ._proxy import Proxy, bypass_proxy, env_no_proxy, env_proxy, parse_proxy
 from ._request import HeadCache, Request, says_close, with_expect
 from ._response import Response
@@ -120,7 +120,13 @@ class Transport:
         may_retry = request.method in IDEMPOTENT and (body is None or body.replayable)
         fresh = False
         while True:
-            conn, reused = await self.acquire(route, url, request, timings, fresh)
+            start = timings.start if not fresh else time.monotonic()
+            got = self.pool.checkout(route.key, start, not fresh)
+            conn: Connection
+            if type(got) is Reuse and not self.closed:  # the common case: no wait, no await
+                conn, reused = got.connection, True  # type: ignore[assignment]  # the pool's are
+            else:
+                conn, reused = await self.acquire(got, route, url, request, timings, start)
             conn.requests += 1
             try:
                 return await exchange(
@@ -172,15 +178,21 @@ class Transport:
     # -- connections ---------------------------------------------------------------------
 
     async def acquire(
-        self, route: Route, url: URL, request: Request, timings: Timings, fresh: bool
+        self,
+        got: Reuse | Open | Wait,
+        route: Route,
+        url: URL,
+        request: Request,
+        timings: Timings,
+        start: float,
     ) -> tuple[Connection, bool]:
-        """A connection for ``route``: reused from the pool, handed over by another
-        request, or newly opened; and whether it was reused.  The pool timeout bounds
-        the wait for a free slot."""
+        """A connection for ``route``, from what the pool's checkout at ``start`` gave:
+        an idle connection to reuse, a connection handed over by another request after
+        a wait, or a new one opened in a free slot; and whether it was reused.  The
+        pool timeout bounds the wait for a free slot.  (An idle connection found at
+        once never comes here: :meth:`send` takes it without a coroutine.)"""
         pool = self.pool
         clock = request.clock
-        start = timings.start if not fresh else time.monotonic()
-        got = pool.checkout(route.key, start, not fresh)
         if isinstance(got, Wait):
             try:
                 with translate(PoolTimeout, PoolTimeout):
@@ -196,7 +208,7 @@ class Transport:
             else:
                 pool.release_slot()
             raise Error("the session is closed")
-        if type(got) is Reuse:
+        if isinstance(got, Reuse):
             return got.connection, True  # type: ignore[return-value]  # a Connection
         try:
             ssl_context = context_for(self.verify, self.cert) if url.scheme == "https" else None
