@@ -1,5 +1,6 @@
 """rawhttp: a small, strict and fast HTTP/1.1 client on asyncio streams."""
 
+from ._auth import Auth, BasicAuth, DigestAuth
 from ._config import Limits, Timeout
 from ._exceptions import (
     BodyTooLarge,
@@ -30,6 +31,7 @@ from ._pool import PoolState
 from ._record import Recorder, TruncatedRecording, read_events, replay
 from ._redirect_rules import RedirectPolicy
 from ._response import HTTPStatusError, InformationalResponse, Response
+from ._retries import Retry
 from ._session import Session
 from ._sync import (
     EventLoopRunning,
@@ -49,6 +51,10 @@ from ._trace import TraceEvent
 from ._version import __version__
 
 __all__ = [
+    "Auth",
+    "BasicAuth",
+    "DigestAuth",
+    "Retry",
     "BodyTooLarge",
     "ConnectError",
     "ConnectTimeout",

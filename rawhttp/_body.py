@@ -71,8 +71,18 @@ def _as_bytes(piece: object) -> bytes:
     raise InvalidRequest(f"a streamed request body must yield bytes, not {type(piece).__name__}")
 
 
-def encode_body(content: Content | None, data: Any, json: Any) -> RequestBody | None:
-    """Turn ``content=``, ``data=`` or ``json=`` (at most one) into a RequestBody."""
+def encode_body(
+    content: Content | None, data: Any, json: Any, files: Any = None
+) -> RequestBody | None:
+    """Turn ``content=``, ``data=`` or ``json=`` (at most one) into a RequestBody;
+    ``files=`` (with ``data=`` as its text fields) into a multipart one."""
+    if files is not None:
+        if content is not None or json is not None:
+            raise InvalidRequest("files= goes with data= only, not content= or json=")
+        from ._multipart import encode_multipart
+
+        body: RequestBody = encode_multipart(files, data)
+        return body
     given = sum(x is not None for x in (content, data, json))
     if given > 1:
         raise InvalidRequest("pass only one of content=, data= and json=")

@@ -50,6 +50,8 @@ class Lender(NamedTuple):
     limits: Limits
     decode: bool
     release: Callable[[Connection, float], None]
+    default_encoding: str | Callable[[bytes], str] | None = None
+    """The Session's ``default_encoding``, for responses that name no charset."""
 
 
 async def exchange(
@@ -109,9 +111,12 @@ async def exchange(
         conn.end_exchange(complete, keep_alive)
         lender.release(conn, now)
 
-    return Response.from_head(
+    response = Response.from_head(
         response_head, body, request.url, request.method, on_done, lender.decode, timings
     )
+    if lender.default_encoding is not None:
+        response.default_encoding = lender.default_encoding
+    return response
 
 
 async def _send_expecting(

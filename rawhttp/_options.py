@@ -27,10 +27,13 @@ from typing import (
 )
 
 if TYPE_CHECKING:
+    from ._auth import Auth
     from ._body import Content
     from ._config import Limits, Timeout
     from ._headers import HeadersInput
+    from ._multipart import FilesInput
     from ._response import InformationalResponse, Response
+    from ._retries import Retry
     from ._tls import CertTypes, VerifyTypes
     from ._trace import TraceHook
 
@@ -61,7 +64,15 @@ class RequestOptions(TypedDict, total=False):
       it can be known) or an async or plain iterable of bytes (streamed chunked);
     - ``data``: a dict or pairs sent as a form; ``json``: any JSON value (at most one
       of content, data and json);
-    - ``auth``: ``(user, password)`` sent as Basic authorization;
+    - ``files``: files to upload as ``multipart/form-data`` (with ``data`` as its text
+      fields): a mapping or pairs of field name to bytes, a binary file,
+      ``(filename, content)``, ``(filename, content, content_type)`` or
+      ``(filename, content, content_type, headers)``;
+    - ``auth``: ``(user, password)`` or ``rawhttp.BasicAuth`` (Basic),
+      ``rawhttp.DigestAuth``, or any ``rawhttp.Auth``;
+    - ``cookies``: a dict of cookies sent with this request only (the Session's jar
+      adds its own);
+    - ``retries``: an int (that many retries) or a :class:`Retry` for this request;
     - ``timeout``: a :class:`Timeout` or a number of seconds for this request;
     - ``follow_redirects``: follow 3xx redirects for this request (bool);
     - ``trace``: a callable given a :class:`TraceEvent` for each connect, send and
@@ -71,7 +82,7 @@ class RequestOptions(TypedDict, total=False):
       (False), or for bodies larger than 1 MiB (None).
 
     None means "the Session's setting" for timeout, follow_redirects, trace,
-    on_informational and expect_continue.
+    on_informational, expect_continue and retries.
     """
 
     params: ParamsInput | None
@@ -79,7 +90,10 @@ class RequestOptions(TypedDict, total=False):
     content: Content | None
     data: Any
     json: Any
-    auth: tuple[str, str] | None
+    files: FilesInput | None
+    auth: tuple[str, str] | Auth | None
+    cookies: Mapping[str, str] | None
+    retries: int | Retry | None
     timeout: Timeout | float | None
     follow_redirects: bool | None
     trace: TraceHook | None

@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
 
+from ._auth import Auth
 from ._body import RequestBody, encode_body
 from ._config import Clock, Timeout
 from ._exceptions import InvalidRequest
 from ._http11 import Head
 from ._options import InformationalHook, ParamsInput
 from ._response import InformationalResponse
+from ._retries import Retry, coerce_retries
 from ._serialize import Field, encode_field, encode_fields, request_head
-from ._url import URL, parse_url
+from ._url import _SCHEME_COLON as _HAS_SCHEME
+from ._url import URL, join_url, parse_url
 
 if TYPE_CHECKING:
     from ._trace import TraceHook
@@ -36,7 +39,10 @@ OPTION_ORDER: Final = (
     "content",
     "data",
     "json",
+    "files",
     "auth",
+    "cookies",
+    "retries",
     "timeout",
     "follow_redirects",
     "trace",
@@ -54,6 +60,11 @@ class RequestDefaults(NamedTuple):
     fields: list[Field]
     """User-Agent, Accept, Accept-Encoding and the Session's ``headers=``, validated."""
     auth: Field | None
+    """Basic credentials from ``auth=(user, password)`` or ``BasicAuth``."""
+    flow: Auth | None
+    """Any other ``auth=``: an authentication flow (Digest...)."""
+    retry: Retry | None
+    base_url: URL | None
     timeout: Timeout
     follow_redirects: bool
     trace: TraceHook | None
@@ -73,13 +84,17 @@ class Request:
     __slots__ = (
         "body",
         "clock",
+        "cookie",
+        "cookies",
         "credentials",
         "defaults",
         "expect",
+        "flow",
         "follow",
         "method",
         "on_head",
         "own",
+        "retry",
         "trace",
         "url",
     )
@@ -97,6 +112,9 @@ class Request:
         trace: TraceHook | None,
         on_head: HeadHook | None,
         expect: bool | None,
+        flow: Auth | None = None,
+        retry: Retry | None = None,
+        cookies: Mapping[str, str] | None = None,
     ) -> None:
         self.method = method
         self.url = url
@@ -109,6 +127,15 @@ class Request:
         self.trace = trace
         self.on_head = on_head
         self.expect = expect
+        self.flow = flow
+        """An authentication flow to run (auth= other than Basic credentials)."""
+        self.retry = retry
+        """How to retry this request (None: only the silent retry of a stale connection)."""
+        self.cookies = cookies
+        """The request's own ``cookies=``, for this request only."""
+        self.cookie: Field | None = None
+        """The Cookie field the Session's cookie jar gives this request (set just
+        before it is sent; not kept across redirects)."""
 
     def fields(self) -> list[Field]:
         """Session defaults not overridden, the request's own headers, then
@@ -118,7 +145,14 @@ class Request:
         url = self.url
         credentials = self.credentials
         body = self.body
-        if not self.own and credentials is None and url.username is None and body is None:
+        cookie = self.cookie
+        if (
+            not self.own
+            and credentials is None
+            and url.username is None
+            and body is None
+            and cookie is None
+        ):
             return self.defaults
         keys = {f.key for f in self.own}
         fields = [f for f in self.defaults if f.key not in keys] + self.own
@@ -130,6 +164,8 @@ class Request:
                 fields.append(credentials)
         if body is not None and body.content_type and "content-type" not in keys:
             fields.append(encode_field("Content-Type", body.content_type))
+        if cookie is not None and "cookie" not in keys:  # a caller's own Cookie wins
+            fields.append(cookie)
         return fields
 
     def __repr__(self) -> str:
@@ -146,20 +182,37 @@ def build_request(
         raise InvalidRequest("CONNECT is not supported by Session.request")
     if not options or list(options.values()).count(None) == len(options):
         # the common call, s.get(url) (or only None given): every setting the Session's
-        target, own, credentials, body = parse_url(url), [], defaults.auth, None
+        target, own, credentials, body = _target(defaults, url, None), [], defaults.auth, None
         timeout, follow, trace = defaults.timeout, defaults.follow_redirects, defaults.trace
         on_head, expect = defaults.on_head, defaults.expect_continue
+        flow, retry, cookies = defaults.flow, defaults.retry, None
     else:
         # One C-level pass over the option names (every request with an option
         # pays for this); the order is that of the names on the left.
-        params, headers, content, data, json, auth, time, redirects, trace, hook, wait = map(
-            options.get, OPTION_ORDER
-        )
-        target = parse_url(with_params(url, params) if params else url)
+        (
+            params,
+            headers,
+            content,
+            data,
+            json,
+            files,
+            auth,
+            cookies,
+            retries,
+            time,
+            redirects,
+            trace,
+            hook,
+            wait,
+        ) = map(options.get, OPTION_ORDER)
+        target = _target(defaults, url, params)
         own = encode_fields(headers) if headers else []
-        credentials = basic_auth(auth) if auth is not None else defaults.auth
-        no_body = content is None and data is None and json is None
-        body = None if no_body else encode_body(content, data, json)
+        credentials, flow = defaults.auth, defaults.flow
+        if auth is not None:
+            credentials, flow = split_auth(auth)
+        no_body = content is None and data is None and json is None and files is None
+        body = None if no_body else encode_body(content, data, json, files)
+        retry = defaults.retry if retries is None else coerce_retries(retries)
         timeout = defaults.timeout if time is None else Timeout.coerce(time)
         follow = defaults.follow_redirects if redirects is None else redirects
         trace = trace or defaults.trace
@@ -178,7 +231,31 @@ def build_request(
         trace,
         on_head,
         expect,
+        flow,
+        retry,
+        cookies,
     )
+
+
+def _target(defaults: RequestDefaults, url: str, params: ParamsInput | None) -> URL:
+    """The URL requested: ``url`` with ``params`` added to its query, joined to the
+    Session's ``base_url`` when it has no scheme of its own."""
+    if params:
+        url = with_params(url, params)
+    base = defaults.base_url
+    if base is not None and isinstance(url, str) and not _HAS_SCHEME.match(url):
+        return join_url(base, url)
+    return parse_url(url)
+
+
+def split_auth(auth: Any) -> tuple[Field | None, Auth | None]:
+    """``auth=`` as Basic credentials (a pair, or BasicAuth) or as a flow."""
+    if isinstance(auth, Auth):
+        basic = auth.basic_pair()
+        if basic is not None:
+            return basic_auth(basic), None
+        return None, auth
+    return basic_auth(auth), None
 
 
 def with_params(url: str, params: ParamsInput) -> str:

@@ -60,11 +60,13 @@ class Response:
         "_decode",
         "_on_done",
         "_url",
+        "default_encoding",
         "headers",
         "history",
         "http_version",
         "method",
         "reason",
+        "retries",
         "status",
         "timings",
     )
@@ -96,6 +98,11 @@ class Response:
         self._decode = decode
         self.timings = Timings(0.0) if timings is None else timings
         """Where the time went and how many bytes crossed the wire (:class:`Timings`)."""
+        self.default_encoding: str | Callable[[bytes], str] | None = None
+        """The encoding used when the response names no charset (the Session's
+        ``default_encoding``): a name, or a callable given the body returning one."""
+        self.retries = 0
+        """How many times the request was sent again before this response came."""
         self.history: list[Response] = []
         """The redirect responses that led here, oldest first (their bodies are not decoded)."""
         if body is not None and body.done and content is None:  # no body at all: done now

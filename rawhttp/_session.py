@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Unpack
 
+from ._auth import Auth, send_with_auth
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
+from ._cookies import CookiesInput, CookieStore
 from ._decoding import accept_encoding
 from ._exceptions import Error
 from ._headers import Headers, HeadersInput
@@ -30,14 +32,18 @@ from ._options import (
 from ._pool import PoolState
 from ._redirect_rules import DEFAULT_POLICY, RedirectPolicy
 from ._redirects import send_following_redirects
-from ._request import HeadCache, Request, RequestDefaults, basic_auth, build_request, head_hook
+from ._request import HeadCache, Request, RequestDefaults, build_request, head_hook, split_auth
 from ._response import Response
+from ._retries import Retry, coerce_retries, send_with_retries
 from ._serialize import encode_fields
 from ._tls import CertTypes, VerifyTypes
 from ._transport import Transport, proxy_settings
+from ._url import parse_url
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
+
     from ._trace import TraceHook
 
 __all__ = ["Session"]
@@ -106,7 +112,7 @@ class Session(Verbs[Awaitable[Response]]):
         verify: VerifyTypes = True,
         cert: CertTypes | None = None,
         headers: HeadersInput | None = None,
-        auth: tuple[str, str] | None = None,
+        auth: tuple[str, str] | Auth | None = None,
         follow_redirects: bool = False,
         max_redirects: int | None = 20,
         decode_content: bool = True,
@@ -122,6 +128,10 @@ class Session(Verbs[Awaitable[Response]]):
         happy_eyeballs_delay: float | None = 0.25,
         expect_continue: bool | None = None,
         redirect_policy: RedirectPolicy = DEFAULT_POLICY,
+        cookies: CookiesInput | None = None,
+        retries: int | Retry | None = None,
+        base_url: str | None = None,
+        default_encoding: str | Callable[[bytes], str] | None = None,
     ) -> None:
         if max_redirects is not None and max_redirects < 0:
             raise ValueError("max_redirects must be >= 0 (or None: no limit)")
@@ -138,11 +148,19 @@ class Session(Verbs[Awaitable[Response]]):
         self.local_address = local_address
         self.happy_eyeballs_delay = happy_eyeballs_delay
         self.expect_continue = expect_continue
+        self._cookies = CookieStore(cookies)
+        self.retries = coerce_retries(retries)
+        self.base_url = None if base_url is None else parse_url(base_url)
+        self.default_encoding = default_encoding
         proxies, no_proxy = proxy_settings(proxy, no_proxy, trust_env)
         fields = _default_fields(headers, decode_content)
+        credentials, flow = split_auth(auth) if auth is not None else (None, None)
         self._defaults = RequestDefaults(
             fields=fields,
-            auth=basic_auth(auth) if auth is not None else None,
+            auth=credentials,
+            flow=flow,
+            retry=self.retries,
+            base_url=self.base_url,
             timeout=self.timeout,
             follow_redirects=follow_redirects,
             trace=trace,
@@ -162,6 +180,8 @@ class Session(Verbs[Awaitable[Response]]):
             local_address=local_address,
             happy_eyeballs_delay=happy_eyeballs_delay,
             heads=HeadCache(fields),
+            cookies=self._cookies,
+            default_encoding=default_encoding,
         )
         self._closed = False
 
@@ -182,6 +202,11 @@ class Session(Verbs[Awaitable[Response]]):
         """Close every connection, idle or in use.  The session cannot be used after."""
         self._closed = True
         await self._transport.aclose()
+
+    @property
+    def cookies(self) -> CookieJar:
+        """The Session's cookie jar (an ``http.cookiejar.CookieJar``)."""
+        return self._cookies.jar
 
     @property
     def is_closed(self) -> bool:
@@ -214,13 +239,7 @@ class Session(Verbs[Awaitable[Response]]):
         ``expect_continue``, which override the Session's.
         """
         check_options("request", options)
-        request = build_request(self._defaults, method, url, options)
-        if self._closed:
-            raise Error("the session is closed")
-        if request.follow:
-            response = await self._follow(request)
-        else:  # straight to the transport: one coroutine less per request
-            response = await self._transport.send(request)
+        response = await self._send(build_request(self._defaults, method, url, options))
         await response.read()
         return response
 
@@ -243,19 +262,34 @@ class Session(Verbs[Awaitable[Response]]):
         finally:
             await response.aclose()
 
+    # -- the stack: each step returns the next one's awaitable when it has nothing to
+    # do, so a request that needs no step costs no coroutine for it ----------------
+
     def _send(self, request: Request) -> Awaitable[Response]:
-        """The stack: redirects, then the transport."""
+        """Redirects (when followed), then one URL's request."""
         if self._closed:
             raise Error("the session is closed")
-        return self._follow(request) if request.follow else self._transport.send(request)
-
-    def _follow(self, request: Request) -> Awaitable[Response]:
+        if not request.follow:
+            return self._one_url(request)
         return send_following_redirects(
             request,
-            self._transport.send,
+            self._one_url,
             max_redirects=self.max_redirects,
             policy=self.redirect_policy,
         )
+
+    def _one_url(self, request: Request) -> Awaitable[Response]:
+        """The auth flow (when one is set), then the retried request."""
+        if request.flow is not None:
+            return send_with_auth(request, self._retried)
+        return self._retried(request)
+
+    def _retried(self, request: Request) -> Awaitable[Response]:
+        """Retries (when asked for), then the transport (cookies, the pool, one
+        exchange)."""
+        if request.retry is not None:
+            return send_with_retries(request, self._transport.send)
+        return self._transport.send(request)
 
 
 def _default_fields(headers: HeadersInput | None, decode_content: bool) -> list[Any]:

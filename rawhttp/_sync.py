@@ -16,7 +16,7 @@ import functools
 import weakref
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from ._exceptions import Error
 from ._options import (
@@ -35,6 +35,10 @@ from ._pipe import Pipe, pump
 from ._pool import PoolState
 from ._response import Response
 from ._session import Session
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
+
 from ._shared_loop import CANCEL_WAIT, EventLoopRunning, SharedLoop, check_no_running_loop
 
 __all__ = [  # the one-shot functions in the order of VERBS
@@ -108,6 +112,11 @@ class SyncSession(Verbs[Response]):
     def is_closed(self) -> bool:
         """True once ``close()`` was called."""
         return self._shared.is_closed
+
+    @property
+    def cookies(self) -> CookieJar:
+        """The session's cookie jar (see :attr:`Session.cookies`)."""
+        return self._session.cookies
 
     @property
     def pool(self) -> PoolState:

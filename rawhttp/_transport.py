@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final, NamedTuple
 
 from ._config import DEFAULT_LIMITS, Limits
 from ._connection import Connection, PoolKey
+from ._cookies import CookieStore, add_cookie_header, extract_cookies
 from ._exceptions import (
     Error,
     InvalidURL,
@@ -73,6 +74,8 @@ class Transport:
         local_address: str | None,
         happy_eyeballs_delay: float | None,
         heads: HeadCache,
+        cookies: CookieStore | None = None,
+        default_encoding: str | Callable[[bytes], str] | None = None,
     ) -> None:
         self.pool = Pool(max_connections, keepalive_expiry)
         self.verify = verify
@@ -88,7 +91,8 @@ class Transport:
         self._heads = heads
         self._defaults_close: bool | None = None
         self._routes: dict[URL, Route] = {}
-        self._lender = Lender(limits, decode, self.release)
+        self.cookies = CookieStore(None) if cookies is None else cookies
+        self._lender = Lender(limits, decode, self.release, default_encoding)
         self.closed = False
 
     @property
@@ -103,6 +107,7 @@ class Transport:
         timings = Timings(time.monotonic())
         url = request.url
         route = self.route(url)
+        add_cookie_header(self.cookies, request)
         fields = request.fields()  # the Session's own list in the common case
         if route.absolute and route.proxy is not None and route.proxy.authorization is not None:
             fields = [*fields, encode_field("Proxy-Authorization", route.proxy.authorization)]
@@ -129,7 +134,7 @@ class Transport:
                 conn, reused = await self.acquire(got, route, url, request, timings, start)
             conn.requests += 1
             try:
-                return await exchange(
+                response = await exchange(
                     conn, request, head, self._lender, timings, reused, expecting, client_close
                 )
             except (NoResponse, ResetBeforeResponse, WriteError):
@@ -141,6 +146,8 @@ class Transport:
             except BaseException:
                 self._fail(conn)
                 raise
+            extract_cookies(self.cookies, request, response)
+            return response
 
     # -- routing --------------------------------------------------------------------
 

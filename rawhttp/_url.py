@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from ._exceptions import InvalidURL
 
-__all__ = ["URL", "parse_url", "redact", "remove_dot_segments"]
+__all__ = ["URL", "join_url", "parse_url", "redact", "remove_dot_segments"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -249,3 +249,16 @@ def _encode(text: str, safe: frozenset[int]) -> str:
             out.append(f"%{b:02X}")
         i += 1
     return "".join(out)
+
+
+def join_url(base: URL, reference: str) -> URL:
+    """A URL without a scheme joined to a ``base_url``: its path is appended to the
+    base's path, taken as a directory (``http://h/api`` and ``users?x=1`` or
+    ``/users?x=1`` give ``http://h/api/users?x=1``), as httpx does; the base's query
+    is dropped.  The base's userinfo is kept."""
+    path = base.target.partition("?")[0]
+    if not path.endswith("/"):
+        path += "/"
+    text = base.with_userinfo()
+    origin = text[: len(text) - len(base.target)]  # scheme://[userinfo@]host[:port]
+    return parse_url(origin + path + reference.lstrip("/"))
