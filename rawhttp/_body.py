@@ -10,7 +10,7 @@ from typing import Any, TypeAlias
 
 from ._exceptions import InvalidRequest
 
-__all__ = ["Content", "RequestBody", "encode_body"]
+__all__ = ["Content", "RequestBody", "encode_body", "file_extent"]
 
 Content: TypeAlias = "bytes | bytearray | memoryview | str | AsyncIterable[bytes] | Iterable[bytes] | io.IOBase | Any"
 
@@ -71,18 +71,9 @@ def _as_bytes(piece: object) -> bytes:
     raise InvalidRequest(f"a streamed request body must yield bytes, not {type(piece).__name__}")
 
 
-def encode_body(
-    content: Content | None, data: Any, json: Any, files: Any = None
-) -> RequestBody | None:
-    """Turn ``content=``, ``data=`` or ``json=`` (at most one) into a RequestBody;
-    ``files=`` (with ``data=`` as its text fields) into a multipart one."""
-    if files is not None:
-        if content is not None or json is not None:
-            raise InvalidRequest("files= goes with data= only, not content= or json=")
-        from ._multipart import encode_multipart
-
-        body: RequestBody = encode_multipart(files, data)
-        return body
+def encode_body(content: Content | None, data: Any, json: Any) -> RequestBody | None:
+    """Turn ``content=``, ``data=`` or ``json=`` (at most one) into a RequestBody
+    (``files=`` makes a multipart one: :mod:`rawhttp._multipart`)."""
     given = sum(x is not None for x in (content, data, json))
     if given > 1:
         raise InvalidRequest("pass only one of content=, data= and json=")
@@ -126,6 +117,13 @@ def _file_body(f: Any) -> RequestBody:
     """A binary file object: its remaining size as Content-Length when it can be known."""
     if isinstance(f, io.TextIOBase):
         raise InvalidRequest("content= file must be opened in binary mode ('rb')")
+    start, length = file_extent(f)
+    return RequestBody(source=f, length=length, replayable=start is not None, file_start=start)
+
+
+def file_extent(f: Any) -> tuple[int | None, int | None]:
+    """A file's current position (None: not seekable) and the bytes left from there
+    (None: unknown)."""
     start = length = None
     try:
         if f.seekable():
@@ -139,4 +137,4 @@ def _file_body(f: Any) -> RequestBody:
         start = length = None
     if length is not None and length < 0:
         length = None
-    return RequestBody(source=f, length=length, replayable=start is not None, file_start=start)
+    return start, length

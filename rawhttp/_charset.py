@@ -1,4 +1,5 @@
-"""Which Python codec decodes a body whose Content-Type names a charset.
+"""Which Python codec decodes a body: the charset its Content-Type names, else the
+Session's ``default_encoding`` (a name, or a callable given the body), else UTF-8.
 
 The server picks the label, so it may name anything: a codec that is not a text
 encoding (``base64``, ``rot13``, ``zlib``: ``bytes.decode`` refuses them with
@@ -11,6 +12,10 @@ Labels are matched against the names Python's ``encodings`` package knows before
 ``codecs.lookup()`` sees them: that package caches every name it is asked for, a
 miss included, for the life of the process, so passing on each label a server
 invents would let a server grow that cache without bound.
+
+Choosing never raises once a response has come (:func:`default_codec`); only the
+caller's own settings are refused, when they are made (:func:`set_encoding`,
+:func:`check_encoding_option`).
 """
 
 from __future__ import annotations
@@ -18,8 +23,20 @@ from __future__ import annotations
 import codecs
 import functools
 import re
+from collections.abc import Callable
+from typing import TypeAlias
 
-__all__ = ["text_codec"]
+__all__ = [
+    "DefaultEncoding",
+    "charset_param",
+    "check_encoding_option",
+    "default_codec",
+    "set_encoding",
+    "text_codec",
+]
+
+DefaultEncoding: TypeAlias = "str | Callable[[bytes], str] | None"
+"""A ``default_encoding`` option: a name, or a callable given body bytes returning one."""
 
 NOT_CHARSETS = frozenset({"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"})
 """Text codecs that are not charsets: found by decoding 5000 random byte strings with
@@ -30,7 +47,7 @@ undefined raise UnicodeError with ``errors="replace"``; unicode_escape warns
 MAX_LABEL = 64
 """Longer labels are refused unread (the longest codec name or alias has 21 characters)."""
 
-_SEPARATORS = re.compile(r"[^a-z0-9.]+")
+_SEPARATORS = r"[^a-z0-9.]+"  # compiled on first use (re caches it)
 
 
 def text_codec(label: str) -> str | None:
@@ -38,13 +55,67 @@ def text_codec(label: str) -> str | None:
     ``_`` ignored, as Python does), or None if it names no text encoding."""
     if len(label) > MAX_LABEL or not label.isascii():
         return None
-    key = _SEPARATORS.sub("_", label.lower()).strip("_")
+    key = re.sub(_SEPARATORS, "_", label.lower()).strip("_")
     known = _known_names()
     if key not in known:
         key = key.replace(".", "_")
         if key not in known:
             return None
     return _codec(key)
+
+
+def charset_param(content_type: str) -> str | None:
+    """The codec the ``charset`` parameter of a Content-Type value names, or None when
+    there is none or it names no text encoding (the first ``charset`` counts)."""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return text_codec(value.strip().strip('"'))
+    return None
+
+
+def default_codec(default: DefaultEncoding, sample: bytes | None) -> tuple[str, bool]:
+    """The codec for a body whose Content-Type names no charset (or one naming no
+    text encoding): ``default`` (a callable is given ``sample``; not asked when that
+    is None), else UTF-8; and whether it is a callable's answer, to keep.  Never
+    raises: a callable that raises (any Exception) or names no text encoding, or a
+    name of none, gives UTF-8, since choosing how to read the text must not fail a
+    response already received."""
+    if default is None:
+        return "utf-8", False
+    if not callable(default):
+        return (text_codec(default) if isinstance(default, str) else None) or "utf-8", False
+    if sample is None:
+        return "utf-8", False
+    try:
+        name = default(sample)
+    except Exception:
+        return "utf-8", True
+    return (text_codec(name) if isinstance(name, str) else None) or "utf-8", True
+
+
+def set_encoding(value: str) -> str:
+    """The codec ``Response.encoding = value`` sets: LookupError if ``value`` names
+    no text encoding, TypeError for a non-str."""
+    if not isinstance(value, str):
+        raise TypeError(f"encoding must be a str (or None), not {type(value).__name__}")
+    codec = text_codec(value)
+    if codec is None:
+        raise LookupError(f"{value[:MAX_LABEL]!r} names no text encoding")
+    return codec
+
+
+def check_encoding_option(value: object, what: str = "default_encoding") -> None:
+    """Refuse, when it is given, an encoding option that could never be used:
+    TypeError unless it is a str or a callable, LookupError for a name that is no
+    text encoding (:func:`text_codec` gives None).  A callable is checked when it is
+    called, where anything it does wrong falls back to UTF-8."""
+    if callable(value):
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be an encoding name or a callable, not {value!r}")
+    if text_codec(value) is None:
+        raise LookupError(f"{what}: {value[:MAX_LABEL]!r} names no text encoding")
 
 
 @functools.cache

@@ -207,14 +207,15 @@ class Connection:
         if self.state is ConnState.CLOSED:
             return
         self.state = ConnState.CLOSED
-        on_close, self.on_close = self.on_close, None
-        if on_close is not None:
-            on_close()
         transport = self.writer.transport
         if transport.get_extra_info("sslcontext") is not None:
             transport.abort()
         else:
             transport.close()
+        # The socket is closed first: a hook that raises cannot leave it open.
+        on_close, self.on_close = self.on_close, None
+        if on_close is not None:
+            on_close()
 
     def __repr__(self) -> str:
         return f"<Connection {self.label} {self.state.value} requests={self.requests}>"

@@ -73,7 +73,9 @@ class BodyTooLarge(Error):
     ``Limits.max_body_size``: stream it with ``Session.stream()`` and ``iter_bytes()``,
     or raise the limit.  ``limit`` is the limit in bytes; ``size`` how many bytes were
     held when the body was refused (decoded, or as received if those passed the limit
-    first), or the declared Content-Length when it was refused before reading.
+    first), or the declared Content-Length when it was refused before reading; or a
+    line read by ``iter_lines()`` is longer than its ``max_line`` (``limit`` is
+    ``max_line``, ``size`` the characters held).
     The connection is closed."""
 
     def __init__(self, message: str, *, limit: int, size: int) -> None:

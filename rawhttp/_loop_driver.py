@@ -8,6 +8,11 @@ that has slept longest, which takes the role over.  A thread that finds the role
 taken sleeps until its wait is done or the role is handed to it.  One thread alone
 thus runs the loop itself, with no hand-off at all.
 
+A thread that runs an event loop of its own cannot run this one: it hands its wait
+to a helper thread (:class:`Helpers`), which takes part in the above as any thread
+does.  Code that this very loop runs (a trace hook) cannot wait for it at all: it
+would wait for itself (:func:`own_loop_error`).
+
 Ctrl-C while the main thread drives stops the loop (see _sigint) and raises
 KeyboardInterrupt from :meth:`LoopDriver.drive` once it stopped.  After os.fork()
 the child only gets errors (the loop's selector is shared with the parent and the
@@ -27,8 +32,9 @@ from typing import Any
 
 from . import _sigint
 from ._exceptions import Error
+from ._helper_threads import Helpers
 
-__all__ = ["EventLoopRunning", "LoopDriver", "Wait", "check_no_running_loop"]
+__all__ = ["EventLoopRunning", "LoopDriver", "Wait", "own_loop_error", "running_loop"]
 
 _generation = 0
 """Bumped in the child after os.fork(): a loop made before it is unusable there (its
@@ -44,17 +50,23 @@ os.register_at_fork(after_in_child=_forked)
 
 
 class EventLoopRunning(Error, RuntimeError):
-    """A blocking call was made from inside a running event loop."""
+    """A blocking call on a SyncSession was made by code that the session's own event
+    loop runs (a trace or 1xx hook): it would wait for itself."""
 
 
-def check_no_running_loop() -> None:
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread, if any."""
     try:
-        asyncio.get_running_loop()
+        return asyncio.get_running_loop()
     except RuntimeError:
-        return
-    raise EventLoopRunning(
-        "the blocking rawhttp API cannot run inside a running event loop; "
-        "use `async with rawhttp.Session() as s: await s.get(...)` instead"
+        return None
+
+
+def own_loop_error() -> EventLoopRunning:
+    return EventLoopRunning(
+        "code run by a SyncSession's own event loop (a trace or 1xx hook, a request "
+        "body's generator) cannot make a blocking call on that session: it would wait "
+        "for itself; use another SyncSession, rawhttp.get(), or an async Session"
     )
 
 
@@ -105,6 +117,8 @@ class LoopDriver:
         self._shut: Wait | None = None  # the shutdown (see drive), once started
         self._interrupted = False
         self._on_interrupt = self._interrupt  # one bound method, not one per drive
+        # Waits handed over by threads inside another running loop (started on need).
+        self.helpers = Helpers()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -144,6 +158,15 @@ class LoopDriver:
                 w.wake = None
                 del self._sleepers[w]
                 wake.release()
+
+    def release(self, w: Wait) -> None:
+        """From any thread: settle ``w`` if nothing else did, so that a helper thread
+        waiting for it on behalf of a caller that left returns."""
+        self.soon(self._release, w)
+
+    def _release(self, w: Wait) -> None:
+        if not w.done:
+            self.settle(w)
 
     def when_idle(self, hook: Callable[[], bool]) -> None:
         """On the loop: call ``hook()`` whenever the loop would block, until dropped."""
@@ -196,7 +219,7 @@ class LoopDriver:
     def claim(self, w: Wait) -> bool:
         """Under the mutex: take the driver role for ``w`` unless another thread has it.
         The role is this thread's own already only if an interrupt left it behind: no
-        thread waits from inside the loop it drives (check_no_running_loop)."""
+        thread waits from inside the loop it drives (own_loop_error)."""
         self.check_process()
         if self._loop.is_closed():
             raise Error("the session is closed")
@@ -280,6 +303,7 @@ class LoopDriver:
     def _close_loop(self) -> None:
         """Under the mutex, holding the role, the shutdown done: close the loop."""
         self._loop.close()
+        self.helpers.stop()
 
     def check_process(self) -> None:
         if self.forked:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ._headers import HeadersInput
     from ._multipart import FilesInput
     from ._response import InformationalResponse, Response
-    from ._retries import Retry
+    from ._retry_rules import Retry
     from ._tls import CertTypes, VerifyTypes
     from ._trace import TraceHook
 

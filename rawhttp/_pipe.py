@@ -14,6 +14,11 @@ glibc's heap free beyond its trim threshold (twice the largest block freed from 
 256 KiB here): the heap went back to the kernel after each batch and was faulted in
 again for the next: 50-200 minor faults per MB instead of 0-15 (bench/run.py, fresh
 processes), the blocking stream at 0.59-0.85x the async one instead of 0.81-0.96x.
+
+A consumer in a thread that runs another event loop hands its waits to a helper
+thread of the loop (which drives it, or sleeps while another thread does).  Pieces
+are bytes, or str for a text stream: ``len()`` then counts characters, so a text pipe
+holds at most about ``limit`` characters (up to 4 bytes each in memory).
 """
 
 from __future__ import annotations
@@ -21,11 +26,11 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from . import _sigint
 from ._exceptions import Error
-from ._shared_loop import SharedLoop, Wait, check_no_running_loop
+from ._shared_loop import SharedLoop, Wait, own_loop_error, running_loop
 
 __all__ = ["MAX_PIECES", "WAKE_DELAY", "Pipe", "pump"]
 
@@ -36,8 +41,10 @@ MAX_PIECES = 64
 """A pipe is full at this many pieces, however small (``iter_bytes(1)``)."""
 HALF_PIECES = MAX_PIECES // 2
 
+P = TypeVar("P", bytes, str)
 
-class Pipe:
+
+class Pipe(Generic[P]):
     """A producer on the loop (:meth:`put`, :meth:`finish`), one consuming thread
     (:meth:`pieces`).  The producer pauses once ``limit`` bytes (or MAX_PIECES
     pieces) wait, and goes on when the consumer has taken half of them.  A waiting
@@ -53,10 +60,10 @@ class Pipe:
         self._mutex = shared.mutex
         self._limit = limit
         self._half = limit // 2
-        self._items: deque[bytes] = deque()
+        self._items: deque[P] = deque()
         # Pieces handed out, each kept until a new one came (at most a batch): the
         # heap never sees a batch freed at once (see the module's docstring).
-        self._spent: deque[bytes] = deque()
+        self._spent: deque[P] = deque()
         # Bytes put and bytes taken, each written by one side only: their difference
         # is what waits, without a counter both sides change.
         self._put = 0
@@ -70,7 +77,7 @@ class Pipe:
 
     # -- the producer, on the loop ----------------------------------------------------
 
-    def put(self, item: bytes) -> asyncio.Future[None] | None:
+    def put(self, item: P) -> asyncio.Future[None] | None:
         """Hand over ``item``; returns a future to await when the pipe is full."""
         items = self._items
         items.append(item)
@@ -148,9 +155,7 @@ class Pipe:
 
     # -- the consumer -------------------------------------------------------------------
 
-    def pieces(
-        self, start: Callable[[], object], left_early: Callable[[], None]
-    ) -> Iterator[bytes]:
+    def pieces(self, start: Callable[[], object], left_early: Callable[[], None]) -> Iterator[P]:
         """The pieces, in the consuming thread, until the end (or the producer's error).
         ``start()`` (which starts the producer) runs on the first ``next()``, and
         ``left_early()`` if the consumer stops before the end."""
@@ -196,10 +201,13 @@ class Pipe:
             self._shared.soon(_wake, room)
 
     def _await_pieces(self, scoped: bool) -> None:
-        check_no_running_loop()
         shared = self._shared
+        running = running_loop()
+        if running is shared.loop:
+            raise own_loop_error()
         shared.check_process()
         w = Wait()
+        drive = False
         with self._mutex:
             if self._room is not None:  # paused while this thread emptied the pipe
                 self._wake_producer()
@@ -209,16 +217,20 @@ class Pipe:
             if self._items or self.ended:
                 self._wait = None
                 return
-            try:
-                drive = shared.claim(w)
-            except BaseException:  # closed
-                self._wait = None
-                raise
+            if running is None:
+                try:
+                    drive = shared.claim(w)
+                except BaseException:  # closed
+                    self._wait = None
+                    raise
         try:
-            if drive:
-                shared.drive(w, scoped)
-            if not w.done:
-                shared.wait(w, scoped=scoped)
+            if running is not None:  # this thread runs another loop: a helper waits
+                shared.helpers.run(lambda: shared.wait(w))
+            else:
+                if drive:
+                    shared.drive(w, scoped)
+                if not w.done:
+                    shared.wait(w, scoped=scoped)
         finally:
             if self._wait is w:  # interrupted, or the session closed
                 with self._mutex:
@@ -228,6 +240,8 @@ class Pipe:
                         timer, self._timer = self._timer, None
                         if timer is not None:
                             shared.soon(timer.cancel)
+                if running is not None:  # the helper may still wait for it
+                    shared.release(w)
 
 
 def _wake(room: asyncio.Future[None]) -> None:
@@ -235,7 +249,7 @@ def _wake(room: asyncio.Future[None]) -> None:
         room.set_result(None)
 
 
-async def pump(chunks: Any, pipe: Pipe) -> None:
+async def pump(chunks: Any, pipe: Pipe[Any]) -> None:
     """On the loop: move the pieces of ``chunks`` (an async generator) into ``pipe``
     until the end, an error, or cancellation (the consumer left, or the session was
     closed)."""

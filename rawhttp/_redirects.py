@@ -9,7 +9,6 @@ applied here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Final
 
 from ._exceptions import Error, InvalidRequest, TooManyRedirects
 from ._redirect_rules import (
@@ -22,11 +21,9 @@ from ._redirect_rules import (
 )
 from ._request import Request
 from ._response import Response
+from ._unwanted import drop_unwanted
 
-__all__ = ["DRAIN_LIMIT", "drain", "send_following_redirects"]
-
-DRAIN_LIMIT: Final = 1024 * 1024
-"""A redirect body up to this size is read and dropped so its connection can be reused."""
+__all__ = ["send_following_redirects"]
 
 
 SendOne = Callable[[Request], Awaitable[Response]]
@@ -66,7 +63,7 @@ async def send_following_redirects(
                 raise
             if hop is None:
                 break
-            await drain(response)
+            await drop_unwanted(response)
             if max_redirects is not None and len(history) >= max_redirects:
                 raise TooManyRedirects(
                     f"more than {max_redirects} redirects (last to {str(hop.url)!r})"
@@ -115,22 +112,7 @@ def _next_request(request: Request, hop: Hop, status: int, policy: RedirectPolic
         request.trace,
         request.on_head,
         request.expect,
+        request.flow if hop.keep_credentials else None,
+        request.retry,
+        request.cookies if hop.keep_credentials else None,
     )
-
-
-async def drain(response: Response) -> None:
-    """Read and discard (undecoded) the body of a redirect so its connection can be
-    reused.  A body that cannot leave the connection reusable (the server closes it,
-    or frames the body by closing) is not read at all, and a body larger than
-    DRAIN_LIMIT closes the connection instead: the client does not want it.
-
-    A timeout while draining is raised as it is (it is the request's own read or
-    total timeout); any other failure of an unwanted body only closes the connection."""
-    try:
-        await response.drain(limit=DRAIN_LIMIT)
-    except TimeoutError:  # rawhttp's timeouts are builtin TimeoutErrors too
-        raise
-    except Error:
-        pass
-    finally:
-        await response.aclose()

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
 
-from ._auth import Auth
+from ._auth import Auth, basic_auth, split_auth
 from ._body import RequestBody, encode_body
 from ._config import Clock, Timeout
 from ._exceptions import InvalidRequest
 from ._http11 import Head
 from ._options import InformationalHook, ParamsInput
 from ._response import InformationalResponse
-from ._retries import Retry, coerce_retries
+from ._retry_rules import Retry, coerce_retries
 from ._serialize import Field, encode_field, encode_fields, request_head
 from ._url import _SCHEME_COLON as _HAS_SCHEME
 from ._url import URL, join_url, parse_url
@@ -211,7 +211,18 @@ def build_request(
         if auth is not None:
             credentials, flow = split_auth(auth)
         no_body = content is None and data is None and json is None and files is None
-        body = None if no_body else encode_body(content, data, json, files)
+        body = None
+        if files is not None:
+            if content is not None or json is not None:
+                raise InvalidRequest("files= goes with data= only, not content= or json=")
+            # A caller's Content-Type gives the multipart boundary.
+            declared = (*own, *defaults.fields)
+            kind = next((f.value for f in declared if f.key == "content-type"), None)
+            from ._multipart import encode_multipart  # only uploads pay for importing it
+
+            body = encode_multipart(files, data, kind)
+        elif not no_body:
+            body = encode_body(content, data, json)
         retry = defaults.retry if retries is None else coerce_retries(retries)
         timeout = defaults.timeout if time is None else Timeout.coerce(time)
         follow = defaults.follow_redirects if redirects is None else redirects
@@ -248,16 +259,6 @@ def _target(defaults: RequestDefaults, url: str, params: ParamsInput | None) -> 
     return parse_url(url)
 
 
-def split_auth(auth: Any) -> tuple[Field | None, Auth | None]:
-    """``auth=`` as Basic credentials (a pair, or BasicAuth) or as a flow."""
-    if isinstance(auth, Auth):
-        basic = auth.basic_pair()
-        if basic is not None:
-            return basic_auth(basic), None
-        return None, auth
-    return basic_auth(auth), None
-
-
 def with_params(url: str, params: ParamsInput) -> str:
     """``url`` with ``params`` form-encoded and appended to its query."""
     from urllib.parse import urlencode
@@ -274,18 +275,6 @@ def with_params(url: str, params: ParamsInput) -> str:
     if base.endswith(("?", "&")):
         joiner = ""
     return f"{base}{joiner}{query}{hash_}{fragment}"
-
-
-def basic_auth(auth: tuple[str, str]) -> Field:
-    """The ``Authorization: Basic`` field for a (user, password) pair."""
-    try:
-        user, password = auth
-    except (TypeError, ValueError):
-        raise InvalidRequest("auth must be a (user, password) pair") from None
-    import base64  # only requests with credentials need it
-
-    token = base64.b64encode(f"{user}:{password}".encode())
-    return encode_field("Authorization", b"Basic " + token)
 
 
 def head_hook(hook: InformationalHook | None) -> HeadHook | None:

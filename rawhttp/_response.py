@@ -5,28 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, NamedTuple
 
-from ._body_reader import READ_CHUNK, WHOLE_READ, BodyReader
-from ._charset import text_codec
-from ._decoding import FEED_SLICE, ContentDecoder, make_decoder
-from ._exceptions import (
-    BodyTooLarge,
-    DecodingError,
-    Error,
-    ReadTimeout,
-    ResponseNotRead,
-)
+from ._body_reader import READ_CHUNK, BodyReader
+from ._charset import charset_param, default_codec, set_encoding
+from ._decoding import ContentDecoder, make_decoder
+from ._exceptions import DecodingError, Error, ResponseNotRead
 from ._headers import Headers
 from ._http11 import Head
 from ._parse import BodyKind, keep_alive
 from ._redirect_rules import redirect_location, resolve_location
+from ._text import MAX_LINE, LineSplitter, decode_pieces, split_lines
 from ._timings import Timings
 from ._url import URL, parse_url
-
-DECODED_PIECE = 1024 * 1024
-"""Largest decoded piece while a body is read whole (the limit is checked after each)."""
-DISCARD_LIMIT = 1024 * 1024
-"""After a decoding error, at most this much more of the body is read (and dropped)
-to keep the connection; a longer body closes it."""
+from ._whole_body import discard_rest, read_whole
 
 __all__ = ["HTTPStatusError", "InformationalResponse", "Response"]
 
@@ -58,6 +48,7 @@ class Response:
         "_body",
         "_content",
         "_decode",
+        "_encoding",
         "_on_done",
         "_url",
         "default_encoding",
@@ -96,11 +87,13 @@ class Response:
         self._content = content
         self._on_done = on_done
         self._decode = decode
+        self._encoding: str | None = None  # set, or chosen by a default_encoding callable
         self.timings = Timings(0.0) if timings is None else timings
         """Where the time went and how many bytes crossed the wire (:class:`Timings`)."""
         self.default_encoding: str | Callable[[bytes], str] | None = None
         """The encoding used when the response names no charset (the Session's
-        ``default_encoding``): a name, or a callable given the body returning one."""
+        ``default_encoding``): a name, or a callable given the body returning one
+        (see :attr:`encoding`)."""
         self.retries = 0
         """How many times the request was sent again before this response came."""
         self.history: list[Response] = []
@@ -176,9 +169,10 @@ class Response:
         if body.received:
             raise ResponseNotRead("the body was already consumed by iter_bytes()")
         try:
-            content = await self._read_whole(body)
+            content = await read_whole(body, self._decoder())
         except DecodingError:
-            await self._discard_rest(body)  # so the connection may still be reused
+            await discard_rest(body)  # so the connection may still be reused
+            self._finish(True)  # reused only if the body was read to its end
             raise
         except BaseException:
             self._finish(False)
@@ -186,50 +180,6 @@ class Response:
         self._finish(True)
         self._content = content
         return content
-
-    async def _read_whole(self, body: BodyReader) -> bytes:
-        """The decoded body, fed to the decoder piece by piece as it arrives and
-        refused as soon as the bytes received or held pass the limit."""
-        limit = body.limits.max_body_size
-        if limit is not None and body.kind is BodyKind.LENGTH and body.remaining > limit:
-            raise _too_large(limit, body.remaining, "declared by Content-Length")
-        decoder = self._decoder()
-        parts: list[bytes] = []
-        held = 0
-        while True:
-            raw = await body.read_chunk(WHOLE_READ)
-            if not raw:
-                break
-            if limit is not None and body.received > limit:
-                raise _too_large(limit, body.received, "received so far")
-            if decoder is None:
-                parts.append(raw)
-                continue
-            # The deadline is checked after each slice too: a 64 KiB slice of empty zstd
-            # frames, the slowest input per byte found, takes about 20 ms to decode.
-            for start in range(0, len(raw), FEED_SLICE):
-                for piece in decoder.feed(raw[start : start + FEED_SLICE], DECODED_PIECE):
-                    held += len(piece)
-                    if limit is not None and held > limit:
-                        raise _too_large(limit, held, "decoded so far")
-                    parts.append(piece)
-                    _check_deadline(body)
-                _check_deadline(body)
-        if decoder is not None:
-            decoder.finish()
-        return parts[0] if len(parts) == 1 else b"".join(parts)
-
-    async def _discard_rest(self, body: BodyReader) -> None:
-        """After a decoding error: read and drop what is left of a small body so the
-        connection can be reused; a larger one (or any error) closes it."""
-        left = DISCARD_LIMIT
-        try:
-            while left > 0 and not body.done:
-                left -= len(await body.read_chunk())
-        except Error:  # the decoding error is what the caller hears of
-            pass
-        finally:
-            self._finish(True)  # reused only if the body was read to its end
 
     def _decoder(self) -> ContentDecoder | None:
         """The Content-Encoding decoder for this response, if decoding is on and needed."""
@@ -275,6 +225,31 @@ class Response:
             ok = True
         finally:
             self._finish(ok)
+
+    def iter_text(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[str, None]:
+        """The decoded body as text, in pieces decoded from at most ``chunk_size``
+        bytes each, in constant memory (empty pieces are left out).
+
+        The text is decoded with :attr:`encoding` as it is when the first piece
+        arrives (a ``default_encoding`` callable is then given that first piece),
+        undecodable bytes replaced by U+FFFD: all pieces together are the body
+        decoded whole with that encoding, however the pieces split its characters
+        (or a BOM).  Works on a body already read too."""
+        return decode_pieces(self._chunks(chunk_size, decode=True), self._pick_encoding)
+
+    def iter_lines(
+        self, chunk_size: int = READ_CHUNK, *, max_line: int | None = MAX_LINE
+    ) -> AsyncGenerator[str, None]:
+        """The lines of :meth:`iter_text`, without their line endings: ``\\n``,
+        ``\\r\\n`` and a lone ``\\r`` each end a line (no other character does), so
+        NDJSON and Server-Sent Events read line by line.  Each line comes as soon as
+        its line ending arrived; text after the last one is a last line.
+
+        Memory stays bounded: a line longer than ``max_line`` characters (1 MiB by
+        default; None for no limit) raises BodyTooLarge (its ``limit`` is
+        ``max_line``), and the connection is closed."""
+        splitter = LineSplitter(max_line)  # a bad max_line raises ValueError here
+        return split_lines(self.iter_text(chunk_size), splitter)
 
     async def drain(self, *, limit: int | None = None) -> None:
         """Read the rest of the body without decoding it, so its connection can be
@@ -325,20 +300,46 @@ class Response:
 
     @property
     def encoding(self) -> str:
-        """The charset from Content-Type if it names a text encoding Python has, else utf-8."""
-        content_type = self.headers.get("content-type", "")
-        for param in content_type.split(";")[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "charset":
-                return text_codec(value.strip().strip('"')) or "utf-8"
-        return "utf-8"
+        """The codec :attr:`text` and :meth:`iter_text` decode with, the first that
+        applies of:
+
+        - the encoding set here (``r.encoding = "latin-1"``; None undoes it): a name
+          of a text encoding, else LookupError (TypeError for a non-str);
+        - the Content-Type's ``charset``, if it names a text encoding Python has;
+        - :attr:`default_encoding` (the Session's): a name (UTF-8 if it names no text
+          encoding), or a callable given the body (the first piece of it when
+          :meth:`iter_text` starts before the body was read) and returning a name.
+          It is called once; its answer is kept.  If it raises or returns no name
+          of a text encoding, UTF-8 is used.  On a streamed body not read yet it
+          cannot be asked: UTF-8 until then;
+        - UTF-8.
+        """
+        return self._pick_encoding(None)
+
+    @encoding.setter
+    def encoding(self, value: str | None) -> None:
+        self._encoding = None if value is None else set_encoding(value)
+
+    def _pick_encoding(self, sample: bytes | None) -> str:
+        """:attr:`encoding`; ``sample`` is what a default_encoding callable gets when
+        the body is not read (the first piece :meth:`iter_text` decodes)."""
+        chosen = self._encoding or charset_param(self.headers.get("content-type", ""))
+        if chosen is None:
+            default = self.default_encoding
+            if default is None:
+                return "utf-8"
+            body = sample if self._content is None else self._content
+            chosen, keep = default_codec(default, body)
+            if keep:  # a default_encoding callable's answer: it is asked once
+                self._encoding = chosen
+        return chosen
 
     @property
     def text(self) -> str:
         """The body decoded with :attr:`encoding`; undecodable bytes become U+FFFD."""
         content = self.content
         try:
-            return content.decode(self.encoding, errors="replace")
+            return content.decode(self._pick_encoding(None), errors="replace")
         except (LookupError, ValueError):  # a codec that misbehaves on these bytes
             return content.decode("utf-8", errors="replace")
 
@@ -385,18 +386,3 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status} {self.reason}]>".replace(" ]", "]")
-
-
-def _too_large(limit: int, size: int, what: str) -> BodyTooLarge:
-    return BodyTooLarge(
-        f"response body exceeds Limits.max_body_size ({limit} bytes): {size} bytes {what}; "
-        "stream it with Session.stream() and r.iter_bytes() instead, or raise the limit",
-        limit=limit,
-        size=size,
-    )
-
-
-def _check_deadline(body: BodyReader) -> None:
-    """Raise ReadTimeout once the request's total deadline has passed."""
-    if body.clock.expired():
-        raise ReadTimeout("the total timeout expired while decoding the response body")

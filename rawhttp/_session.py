@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Unpack
 
-from ._auth import Auth, send_with_auth
+from ._auth import Auth, split_auth
+from ._charset import check_encoding_option
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
 from ._cookies import CookiesInput, CookieStore
 from ._decoding import accept_encoding
@@ -32,11 +33,11 @@ from ._options import (
 from ._pool import PoolState
 from ._redirect_rules import DEFAULT_POLICY, RedirectPolicy
 from ._redirects import send_following_redirects
-from ._request import HeadCache, Request, RequestDefaults, build_request, head_hook, split_auth
+from ._request import HeadCache, Request, RequestDefaults, build_request, head_hook
 from ._response import Response
-from ._retries import Retry, coerce_retries, send_with_retries
+from ._retry_rules import Retry, coerce_retries
 from ._serialize import encode_fields
-from ._tls import CertTypes, VerifyTypes
+from ._tls import CertTypes, VerifyTypes, verify_from_env
 from ._transport import Transport, proxy_settings
 from ._url import parse_url
 from ._version import __version__
@@ -60,13 +61,22 @@ class Session(Verbs[Awaitable[Response]]):
     - ``timeout``: a :class:`Timeout`, a number of seconds, or None for no limits;
     - ``max_connections``: most connections open at once, over all origins;
     - ``verify``: True (certifi's CA bundle), a CA bundle path, an
-      ``ssl.SSLContext`` (used as given) or False (no certificate checks);
+      ``ssl.SSLContext`` (used as given), ``"system"`` (the operating system's trust
+      store, with ``rawhttp[truststore]``) or False (no certificate checks);
     - ``cert``: a client certificate, as a PEM path (key included) or a
       ``(certfile, keyfile)`` pair;
     - ``headers``: default headers sent with every request (a request's own
       headers of the same name replace them; a value of None removes one of
       rawhttp's defaults: User-Agent, Accept, Accept-Encoding);
-    - ``auth``: ``(user, password)`` sent as Basic authorization with every request;
+    - ``auth``: ``(user, password)`` or :class:`BasicAuth` (Basic, sent with every
+      request), :class:`DigestAuth`, or any :class:`Auth` flow;
+    - ``cookies``: a dict (sent to every host) or an ``http.cookiejar.CookieJar`` (used
+      as given): the Session's jar, :attr:`cookies`;
+    - ``retries``: an int or a :class:`Retry` for every request (default: none beyond
+      the silent resend on a stale keep-alive connection);
+    - ``base_url``: relative request URLs are joined to it;
+    - ``default_encoding``: for ``Response.text`` when the response names no charset:
+      an encoding name or a callable given the body, returning one (default UTF-8);
     - ``follow_redirects`` (default False) and ``max_redirects`` (default 20; None
       for no limit, as curl's ``--max-redirs -1``);
     - ``decode_content``: send Accept-Encoding and undo content codings (default
@@ -88,7 +98,8 @@ class Session(Verbs[Awaitable[Response]]):
       ``*`` for all);
     - ``trust_env`` (default True): without ``proxy``, take the proxy from the
       ``http_proxy``/``https_proxy``/``all_proxy`` environment variables (upper-case
-      too), and without ``no_proxy`` from ``no_proxy``/``NO_PROXY``;
+      too), and without ``no_proxy`` from ``no_proxy``/``NO_PROXY``; and, with
+      ``verify=True``, the CA files named by ``SSL_CERT_FILE``/``SSL_CERT_DIR``;
     - ``local_address``: the source IP address of outgoing connections;
     - ``happy_eyeballs_delay``: seconds before also trying the next address of a
       name with several (IPv6 and IPv4), RFC 8305; None tries one after another;
@@ -151,6 +162,8 @@ class Session(Verbs[Awaitable[Response]]):
         self._cookies = CookieStore(cookies)
         self.retries = coerce_retries(retries)
         self.base_url = None if base_url is None else parse_url(base_url)
+        if default_encoding is not None:
+            check_encoding_option(default_encoding)
         self.default_encoding = default_encoding
         proxies, no_proxy = proxy_settings(proxy, no_proxy, trust_env)
         fields = _default_fields(headers, decode_content)
@@ -170,7 +183,7 @@ class Session(Verbs[Awaitable[Response]]):
         self._transport = Transport(
             max_connections=max_connections,
             keepalive_expiry=keepalive_expiry,
-            verify=verify,
+            verify=verify_from_env(verify, trust_env),
             cert=cert,
             limits=limits,
             decode=decode_content,
@@ -281,6 +294,8 @@ class Session(Verbs[Awaitable[Response]]):
     def _one_url(self, request: Request) -> Awaitable[Response]:
         """The auth flow (when one is set), then the retried request."""
         if request.flow is not None:
+            from ._auth_step import send_with_auth  # imported by the first flow only
+
             return send_with_auth(request, self._retried)
         return self._retried(request)
 
@@ -288,6 +303,8 @@ class Session(Verbs[Awaitable[Response]]):
         """Retries (when asked for), then the transport (cookies, the pool, one
         exchange)."""
         if request.retry is not None:
+            from ._retries import send_with_retries  # imported by the first retry only
+
             return send_with_retries(request, self._transport.send)
         return self._transport.send(request)
 

@@ -3,25 +3,36 @@ handed to it as tasks, and its closing.
 
 A call schedules a coroutine function as a task on the loop and waits for it as a
 :class:`LoopDriver` wait: the calling thread runs the loop itself if no other thread
-does, so one thread alone makes its requests on its own thread.  An exception while
-waiting (Ctrl-C) cancels the task and waits, bounded, for it to unwind.  close()
-cancels what is unfinished (callers get a rawhttp error), runs the owner's cleanup,
-shuts down async generators and the default executor and closes the loop.
+does, so one thread alone makes its requests on its own thread.  A thread that runs
+another event loop hands the wait to a helper thread and blocks until it is done
+(its own loop blocks meanwhile: that is what a blocking call is); code run by this
+loop itself gets EventLoopRunning.  An exception while waiting (Ctrl-C) cancels the
+task and waits, bounded, for it to unwind.  close() cancels what is unfinished
+(callers get a rawhttp error), runs the owner's cleanup, shuts down async generators
+and the default executor, closes the loop and ends the helper threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
 from . import _sigint
 from ._exceptions import Error
-from ._loop_driver import EventLoopRunning, LoopDriver, Wait, check_no_running_loop
+from ._loop_driver import EventLoopRunning, LoopDriver, Wait, own_loop_error, running_loop
 
-__all__ = ["CANCEL_WAIT", "EventLoopRunning", "SharedLoop", "Wait", "check_no_running_loop"]
+__all__ = [
+    "CANCEL_WAIT",
+    "EventLoopRunning",
+    "SharedLoop",
+    "Wait",
+    "own_loop_error",
+    "running_loop",
+]
 
 T = TypeVar("T")
 
@@ -78,7 +89,37 @@ class SharedLoop(LoopDriver):
         return self._call(_Call(fn, cleanup), abandon=True)
 
     def _call(self, call: _Call[T], *, abandon: bool) -> T:
-        check_no_running_loop()  # a hook on this very loop included: it would wait for itself
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            self._run(call, abandon)
+        else:
+            self._run_elsewhere(call, running, abandon)
+        if call.error is not None:
+            error, call.error = call.error, None
+            raise error
+        return call.result  # type: ignore[return-value]
+
+    def _run_elsewhere(
+        self, call: _Call[Any], running: asyncio.AbstractEventLoop, abandon: bool
+    ) -> None:
+        """From a thread that runs an event loop: a helper thread makes the call (in
+        this thread's context, for context variables) while this thread blocks.
+        Not from this loop itself: it would wait for itself."""
+        if running is self._loop:
+            raise own_loop_error()
+        self.check_process()
+        context = contextvars.copy_context()
+        try:
+            self.helpers.run(lambda: context.run(self._run, call, False))
+        except BaseException:
+            if abandon:
+                self._abandon(call)
+            raise
+
+    def _run(self, call: _Call[Any], abandon: bool) -> None:
+        """Start ``call`` and wait until it is settled, driving the loop if no other
+        thread does; in a thread that runs no event loop."""
         self.check_process()
         me = threading.get_ident()
         main = _sigint.enter()
@@ -87,7 +128,7 @@ class SharedLoop(LoopDriver):
                 if self._shut is not None:
                     raise Error("the session is closed")
                 # The role is this thread's own only if an interrupt left it behind:
-                # no thread can call from inside the loop it drives (checked above).
+                # no thread can call from inside the loop it drives (see _call).
                 drive = self._driver is None or self._driver == me
                 if drive:
                     self._driver, self._target = me, call
@@ -105,10 +146,6 @@ class SharedLoop(LoopDriver):
         finally:
             if main:
                 _sigint.exit_()
-        if call.error is not None:
-            error, call.error = call.error, None
-            raise error
-        return call.result  # type: ignore[return-value]
 
     def alone(self, w: Wait) -> bool:
         """Nothing but one stream runs on the loop, for the thread driving it for ``w``:
@@ -118,10 +155,10 @@ class SharedLoop(LoopDriver):
     # -- the tasks ------------------------------------------------------------------
 
     def _start(self, call: _Call[Any]) -> None:
-        call.task = self._loop.create_task(self._run(call))
+        call.task = self._loop.create_task(self._task(call))
         self._calls.add(call)
 
-    async def _run(self, call: _Call[Any]) -> None:
+    async def _task(self, call: _Call[Any]) -> None:
         """The call's task.  It settles the call itself, in the step that finishes it:
         a done callback would cost one more loop iteration per call."""
         try:
@@ -169,7 +206,7 @@ class SharedLoop(LoopDriver):
                 task.cancel()
                 await asyncio.wait([task], timeout=CANCEL_WAIT)
             cleanup = self._clean(call)
-            call.unwound = True  # from now on _run cleans up itself
+            call.unwound = True  # from now on _task cleans up itself
             if cleanup is not None:
                 await asyncio.wait_for(cleanup, CANCEL_WAIT)
 
@@ -178,23 +215,23 @@ class SharedLoop(LoopDriver):
 
     # -- closing ----------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Cancel what is unfinished and close the loop, waiting for it (bounded).  From
-        inside a running loop (a hook, a finalizer) only start it: the thread driving
-        this loop finishes it, or a short-lived thread if none does."""
+    def close(self, *, wait_in_loop: bool = True) -> None:
+        """Cancel what is unfinished and close the loop, waiting for it (bounded), and
+        end the helper threads.  From code this loop runs (a hook) only start it: the
+        thread driving the loop finishes it.  From inside another running loop, a
+        helper thread waits for it, or if not ``wait_in_loop`` (a finalizer, which the
+        garbage collector may run anywhere) nothing waits: a short-lived thread
+        finishes it if no thread runs this loop."""
         if self.forked:
             return  # after fork(): the loop's selector and sockets are the parent's
-        try:
-            check_no_running_loop()
-            can_wait = True
-        except EventLoopRunning:
-            can_wait = False
+        running = running_loop()
+        can_drive = running is None
         shut: _Call[None] | None = None
         with self.mutex:
             if self._shut is None:
                 shut = _Call(self._shutdown)
                 self._shut = shut
-                if self._driver is None and can_wait:
+                if self._driver is None and can_drive:
                     self._driver, self._target = threading.get_ident(), shut
                 else:
                     self._loop.call_soon_threadsafe(self._start, shut)
@@ -203,14 +240,21 @@ class SharedLoop(LoopDriver):
         if shut is not None:  # this thread drives the shutdown
             self._start(shut)
             self.drive(self._final)
-        elif can_wait:
+        elif can_drive:
             self.wait(self._final, 3 * CLOSE_WAIT)
-        elif nobody_drives:
-            threading.Thread(target=self._finish_close, daemon=True).start()
+        elif running is self._loop:
+            return
+        elif wait_in_loop:
+            with contextlib.suppress(Error):  # the helpers stopped: the loop is closed
+                self.helpers.run(self._finish_close)
+        else:
+            if nobody_drives:
+                threading.Thread(target=self._finish_close, daemon=True).start()
+            return
+        self.helpers.join(CLOSE_WAIT)
 
     def _finish_close(self) -> None:
-        """In a thread of its own: close() was called inside another running loop (a
-        finalizer) while no thread ran this one."""
+        """In a thread that runs no loop, for a close() called inside another one."""
         with contextlib.suppress(Error):
             self.wait(self._final, 3 * CLOSE_WAIT)
 
@@ -238,3 +282,4 @@ class SharedLoop(LoopDriver):
         self.settle(self._final)
         while self._sleepers:
             self._wake_next()
+        self.helpers.stop()

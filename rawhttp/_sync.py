@@ -6,19 +6,28 @@ calling thread that waits drives it (:class:`SharedLoop`), so a script with one
 thread pays no hand-off at all, and threads that share the session share its pool.
 Streamed bodies are read ahead a batch at a time into a small bounded :class:`Pipe`.
 The one-shot functions run a private loop in the calling thread (``asyncio.Runner``).
+
+Called from a thread that runs an event loop of its own (Jupyter, an async web
+application calling a blocking helper), both block that thread, and so its loop,
+while a helper thread does the waiting: a SyncSession's helper threads drive its
+loop, a one-shot call runs its ``asyncio.Runner`` in a thread of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
+import threading
 import weakref
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Unpack
 
+from ._body_reader import READ_CHUNK
 from ._exceptions import Error
+from ._helper_threads import in_new_thread
 from ._options import (
     ONE_SHOT_OPTIONS,
     REQUEST_OPTIONS,
@@ -31,7 +40,7 @@ from ._options import (
     same_options_as,
     signature_with,
 )
-from ._pipe import Pipe, pump
+from ._pipe import P, Pipe, pump
 from ._pool import PoolState
 from ._response import Response
 from ._session import Session
@@ -39,7 +48,8 @@ from ._session import Session
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
 
-from ._shared_loop import CANCEL_WAIT, EventLoopRunning, SharedLoop, check_no_running_loop
+from ._shared_loop import CANCEL_WAIT, EventLoopRunning, SharedLoop
+from ._text import MAX_LINE
 
 __all__ = [  # the one-shot functions in the order of VERBS
     "EventLoopRunning",
@@ -63,7 +73,8 @@ of it each time the consuming thread runs the loop.  Measured with bench/run.py
 over async stream, 5-8 runs each): 512 KiB gave 0.81-0.91 on /big, 0.74-0.81 on
 /chunked and 0.86-0.92 on /huge; 1 MiB 0.83-0.91, 0.76-0.83 and 0.89-0.96 (2 MiB:
 0.90, 0.83 and 0.93 in the one run made).  Each batch costs entering and leaving the
-loop, so halving their number shows most on /chunked, which has the most pieces."""
+loop, so halving their number shows most on /chunked, which has the most pieces.
+Text streams count characters against it (see _pipe)."""
 
 
 class SyncSession(Verbs[Response]):
@@ -77,18 +88,23 @@ class SyncSession(Verbs[Response]):
     It is safe to share between threads.  Its Session runs on one event loop that
     whichever calling thread is waiting runs, every thread's requests included, so
     calls from several threads run concurrently over the one pool; trace and 1xx
-    hooks run in that thread.  ``close()`` (from any thread) closes every
-    connection and the loop; calls still running get a :class:`rawhttp.Error`.
+    hooks run in that thread.  A thread that runs an event loop of its own (Jupyter)
+    blocks, loop and all, while a helper thread of the session waits in its place.
+    Trace and 1xx hooks cannot call the session that runs them: that raises
+    :class:`rawhttp.EventLoopRunning`.  ``close()`` (from any thread) closes every
+    connection, the loop and the helper threads; calls still running get a
+    :class:`rawhttp.Error`.
     """
 
     @same_options_as(Session.__init__)
     def __init__(self, **options: Any) -> None:
-        check_no_running_loop()
         self._session = Session(**options)
         self._shared = SharedLoop(self._session.aclose)
         # A session that is never closed still closes its loop and connections when
         # it is collected (or at exit): the finalizer holds the loop, not the session.
-        self._finalizer = weakref.finalize(self, self._shared.close)
+        # The garbage collector may run it inside any running loop: it does not wait
+        # there (a helper thread would block that loop for nothing).
+        self._finalizer = weakref.finalize(self, self._shared.close, wait_in_loop=False)
 
     def __enter__(self) -> SyncSession:
         return self
@@ -102,11 +118,13 @@ class SyncSession(Verbs[Response]):
         self.close()
 
     def close(self) -> None:
-        """Close every connection and the session's event loop (waiting, bounded).
+        """Close every connection, the session's event loop and its helper threads
+        (waiting, bounded; from a hook it runs, only starting it).
 
         Calls still running in other threads are cancelled and raise a rawhttp.Error;
         later calls raise ``rawhttp.Error("the session is closed")``."""
-        self._finalizer()
+        self._finalizer.detach()
+        self._shared.close()
 
     @property
     def is_closed(self) -> bool:
@@ -156,7 +174,8 @@ class SyncSession(Verbs[Response]):
 
 class SyncStream:
     """A streamed response in the blocking API: the Response's attributes, plus
-    blocking ``iter_bytes()``, ``iter_raw()`` and ``read()``.
+    blocking ``iter_bytes()``, ``iter_raw()``, ``iter_text()``, ``iter_lines()``
+    and ``read()``.
 
     The pieces are read ahead, at most a few pieces (memory stays bounded), while the
     consuming thread waits for them or while another thread drives the loop."""
@@ -165,21 +184,33 @@ class SyncStream:
         self.response = response
         self._owner = session  # not collected (and so closed) while its stream is read
         self._shared = session._shared
-        self._pumps: list[tuple[asyncio.Task[None], Pipe]] = []
+        self._pumps: list[tuple[asyncio.Task[None], Pipe[Any]]] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.response, name)
 
-    def iter_bytes(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+    def iter_bytes(self, chunk_size: int = READ_CHUNK) -> Iterator[bytes]:
         """The decoded body in pieces of at most ``chunk_size`` bytes."""
         return self._blocking(self.response.iter_bytes(chunk_size))
 
-    def iter_raw(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+    def iter_raw(self, chunk_size: int = READ_CHUNK) -> Iterator[bytes]:
         """The body as received, in pieces of at most ``chunk_size`` bytes."""
         return self._blocking(self.response.iter_raw(chunk_size))
 
-    def _blocking(self, chunks: AsyncGenerator[bytes, None]) -> Iterator[bytes]:
-        pipe = Pipe(self._shared, PIPE_BYTES)
+    def iter_text(self, chunk_size: int = READ_CHUNK) -> Iterator[str]:
+        """The decoded body as text, in pieces decoded from at most ``chunk_size``
+        bytes each (see :meth:`Response.iter_text`)."""
+        return self._blocking(self.response.iter_text(chunk_size))
+
+    def iter_lines(
+        self, chunk_size: int = READ_CHUNK, *, max_line: int | None = MAX_LINE
+    ) -> Iterator[str]:
+        """The lines of the text, without their line endings (see
+        :meth:`Response.iter_lines`)."""
+        return self._blocking(self.response.iter_lines(chunk_size, max_line=max_line))
+
+    def _blocking(self, chunks: AsyncGenerator[P, None]) -> Iterator[P]:
+        pipe: Pipe[P] = Pipe(self._shared, PIPE_BYTES)
         tasks: list[asyncio.Task[None]] = []
 
         async def create() -> asyncio.Task[None]:
@@ -207,7 +238,7 @@ class SyncStream:
     ) -> None:
         """Cancel ``tasks`` (and wait for them, bounded), then ``release``, on the
         loop: waiting where the calling thread can wait; only scheduled where it
-        cannot (a generator finalized inside a running event loop); nothing once the
+        cannot (a generator finalized by the session's own loop); nothing once the
         session is closed (closing cancelled and closed everything)."""
 
         async def stop() -> None:
@@ -243,7 +274,6 @@ def request(method: str, url: str, **options: Unpack[OneShotOptions]) -> Respons
     ``decode_content``, ``proxy``, ``no_proxy``, ``trust_env``, ``local_address``,
     ``happy_eyeballs_delay`` and ``unix_socket`` (see :class:`rawhttp.OneShotOptions`).
     """
-    check_no_running_loop()
     check_options("request", options, ONE_SHOT_OPTIONS)
     given: dict[str, Any] = dict(options)
     session = Session(**{k: given.pop(k) for k in list(given) if k not in REQUEST_OPTIONS})
@@ -252,11 +282,56 @@ def request(method: str, url: str, **options: Unpack[OneShotOptions]) -> Respons
         async with session:
             return await session.request(method, url, **given)
 
-    # A private loop in the calling thread: about 450 us for a small local GET
-    # against about 700 us with a SyncSession's loop thread (thread start and join,
-    # two hand-offs).  Ctrl-C cancels the request (asyncio.Runner's handler).
-    with asyncio.Runner() as runner:
-        return runner.run(once())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        # A private loop in the calling thread: about 450 us for a small local GET
+        # against about 700 us with a SyncSession's loop thread (thread start and
+        # join, two hand-offs).  Ctrl-C cancels the request (asyncio.Runner's handler).
+        with asyncio.Runner() as runner:
+            return runner.run(once())
+    return _in_own_thread(once)
+
+
+def _in_own_thread(once: Callable[[], Coroutine[Any, Any, Response]]) -> Response:
+    """Inside a running event loop: run ``once()`` under an ``asyncio.Runner`` in a
+    thread of its own (in this thread's context), blocking this thread and its loop
+    until it is done.  KeyboardInterrupt while waiting (Ctrl-C in the main thread)
+    cancels the request and waits, bounded, for it to unwind before it is raised."""
+    lock = threading.Lock()
+    cancelled = False
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
+
+    async def cancellable() -> Response:
+        with lock:
+            if cancelled:
+                raise Error("the request was cancelled: the caller was interrupted")
+            task = asyncio.current_task()
+            assert task is not None
+            running.append((asyncio.get_running_loop(), task))
+        return await once()
+
+    context = contextvars.copy_context()
+    done = threading.Event()
+
+    def run() -> Response:
+        try:
+            with asyncio.Runner() as runner:
+                return runner.run(cancellable(), context=context)
+        finally:
+            done.set()
+
+    try:
+        return in_new_thread(run)
+    except BaseException:
+        if not done.is_set():
+            with lock:
+                cancelled = True
+                for loop, task in running:
+                    with contextlib.suppress(RuntimeError):  # its loop closed meanwhile
+                        loop.call_soon_threadsafe(task.cancel)
+            done.wait(CANCEL_WAIT)
+        raise
 
 
 get, head, options, delete, post, put, patch = (

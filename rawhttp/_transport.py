@@ -35,7 +35,7 @@ from ._request import HeadCache, Request, says_close, with_expect
 from ._response import Response
 from ._serialize import encode_field
 from ._timings import Timings
-from ._tls import CertTypes, VerifyTypes, context_for, tls_key
+from ._tls import CertTypes, ResolvedVerify, context_for, tls_key
 from ._url import URL
 
 __all__ = ["Route", "Transport", "proxy_settings"]
@@ -64,7 +64,7 @@ class Transport:
         *,
         max_connections: int,
         keepalive_expiry: float | None,
-        verify: VerifyTypes,
+        verify: ResolvedVerify,
         cert: CertTypes | None,
         limits: Limits = DEFAULT_LIMITS,
         decode: bool,
@@ -107,7 +107,8 @@ class Transport:
         timings = Timings(time.monotonic())
         url = request.url
         route = self.route(url)
-        add_cookie_header(self.cookies, request)
+        if request.cookies is not None or self.cookies.active:
+            add_cookie_header(self.cookies, request)
         fields = request.fields()  # the Session's own list in the common case
         if route.absolute and route.proxy is not None and route.proxy.authorization is not None:
             fields = [*fields, encode_field("Proxy-Authorization", route.proxy.authorization)]

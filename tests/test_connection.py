@@ -184,3 +184,23 @@ async def test_tls_connection_is_aborted_plain_one_closed(tls: bool, how: str) -
     conn.close()
     assert transport.calls == [how]
     assert not conn.reusable(0.0, None)
+
+
+@pytest.mark.parametrize("tls", [True, False])
+async def test_a_close_hook_that_raises_still_closes_the_socket(tls: bool) -> None:
+    loop = asyncio.get_running_loop()
+    transport = FakeTransport(tls=tls)
+    reader = asyncio.StreamReader()
+    writer = asyncio.StreamWriter(transport, asyncio.StreamReaderProtocol(reader), reader, loop)
+    conn = Connection(reader, writer, A, "https://a.example")
+
+    def hook() -> None:
+        raise ValueError("the hook failed")
+
+    conn.on_close = hook
+    with pytest.raises(ValueError, match="the hook failed"):
+        conn.close()
+    assert transport.calls == ["abort" if tls else "close"]
+    assert conn.state is ConnState.CLOSED
+    conn.close()  # once only: the hook is not called again
+    assert transport.calls == ["abort" if tls else "close"]

@@ -102,7 +102,6 @@ async def stream_chunks(
         return [chunk async for chunk in it]
 
 
-
 # -- each coding ------------------------------------------------------------------
 
 

@@ -199,3 +199,30 @@ def test_body_too_large_carries_the_limit_and_the_size() -> None:
 def test_py_typed_exists() -> None:
     package = pathlib.Path(rawhttp.__file__).parent
     assert (package / "py.typed").is_file()
+
+
+def test_the_blocking_api_is_imported_on_first_use() -> None:
+    """``import rawhttp`` (the command, async programs) does not import the blocking
+    API; its names resolve on first use, are listed by dir() and are the real ones."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rawhttp\n"
+        "assert 'rawhttp._sync' not in sys.modules\n"
+        "assert {'get', 'SyncSession', 'EventLoopRunning'} <= set(dir(rawhttp))\n"
+        "from rawhttp import SyncSession\n"
+        "import rawhttp._sync as s\n"
+        "assert SyncSession is s.SyncSession and rawhttp.get is s.get\n"
+        "assert issubclass(rawhttp.EventLoopRunning, rawhttp.Error)\n"
+        "try:\n"
+        "    rawhttp.no_such_name\n"
+        "except AttributeError as e:\n"
+        "    assert 'no_such_name' in str(e)\n"
+        "else:\n"
+        "    raise SystemExit('no AttributeError')\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "ok\n"

@@ -368,7 +368,10 @@ def test_rawhttp_parses_bare_lf_line_endings_as_h11_does(
         again, again_body, again_end = h11_read_response(wire)
         assert (again.status_code, again.reason) == (reference.status_code, reference.reason)
         assert list(again.headers) == list(reference.headers)
-        assert (again_body, list(again_end.headers)) == (reference_body, list(reference_end.headers))
+        assert (again_body, list(again_end.headers)) == (
+            reference_body,
+            list(reference_end.headers),
+        )
     for segments in ([wire + NEXT], [*split(wire, cuts), NEXT]):
         got = asyncio.run(rawhttp_parse(segments))
         assert got.head.status == reference.status_code

@@ -1,10 +1,12 @@
 """The machinery under SyncSession: one event loop run by whichever calling thread
-waits (SharedLoop), and the bounded Pipe that carries a streamed body to the thread
-consuming it.  No network here; every wait is bounded."""
+waits (SharedLoop), the helper threads that wait for callers inside another running
+loop, and the bounded Pipe that carries a streamed body to the thread consuming it.
+No network here; every wait is bounded."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import threading
 import time
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import rawhttp
+from rawhttp._helper_threads import Helpers
 from rawhttp._pipe import MAX_PIECES, Pipe
 from rawhttp._shared_loop import SharedLoop
 
@@ -161,9 +164,101 @@ def test_close_from_another_thread_cancels_the_call_being_driven(shared: SharedL
     assert shared.loop.is_closed()
 
 
-async def test_a_call_inside_a_running_loop_raises_event_loop_running(shared: SharedLoop) -> None:
-    with pytest.raises(rawhttp.EventLoopRunning):
-        shared.call(nothing)
+def test_a_call_inside_another_running_loop_runs_on_a_helper_thread(
+    shared: SharedLoop,
+) -> None:
+    """The caller's loop cannot run this one: a helper thread does, in the caller's
+    context; results and exceptions cross unchanged; the caller's loop is blocked
+    meanwhile; one helper serves one caller's calls one after the other."""
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var")
+    error = rawhttp.ProtocolError("as raised")
+    value = object()
+
+    async def where() -> tuple[threading.Thread, str]:
+        await asyncio.sleep(0.01)
+        return threading.current_thread(), var.get()
+
+    async def bad() -> None:
+        raise error
+
+    async def ok() -> object:
+        return value
+
+    async def caller() -> None:
+        var.set("the caller's")
+        ticks: list[int] = []
+        asyncio.get_running_loop().call_soon(ticks.append, 1)
+        thread, seen = shared.call(where)
+        assert ticks == []  # blocked meanwhile
+        assert thread is not threading.current_thread()
+        assert thread.name == "rawhttp-sync-helper"
+        assert seen == "the caller's"
+        assert shared.call(ok) is value
+        with pytest.raises(rawhttp.ProtocolError) as caught:
+            shared.call(bad)
+        assert caught.value is error
+        for _ in range(10):
+            assert shared.call(where)[0] is thread
+
+    asyncio.run(caller())
+    assert len(shared.helpers.threads) == 1
+    shared.close()
+    assert not any(t.is_alive() for t in shared.helpers.threads)
+    with pytest.raises(rawhttp.Error, match="the session is closed"):
+        asyncio.run(caller())
+
+
+def test_close_inside_another_running_loop_waits_and_ends_the_helpers(
+    shared: SharedLoop,
+) -> None:
+    started = threading.Event()
+    outcome: list[BaseException] = []
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.sleep(WAIT * 10)
+
+    async def call_forever() -> None:
+        try:
+            shared.call(forever)
+        except rawhttp.Error as exc:
+            outcome.append(exc)
+
+    t = start_thread(lambda: asyncio.run(call_forever()))
+    assert started.wait(WAIT)
+
+    async def close() -> None:
+        shared.close()
+
+    began = time.monotonic()
+    asyncio.run(close())
+    assert time.monotonic() - began < 3.0
+    assert shared.loop.is_closed()
+    assert len(shared.helpers.threads) == 2  # one per caller: the closer's, the other's
+    assert not any(h.is_alive() for h in shared.helpers.threads)
+    t.join(WAIT)
+    assert len(outcome) == 1
+    assert "closed" in str(outcome[0])
+
+
+def test_helpers_never_queue_a_function_behind_a_running_one() -> None:
+    helpers = Helpers()
+    release = threading.Event()
+    results: list[str] = []
+    first = start_thread(lambda: results.append(helpers.run(lambda: str(release.wait(WAIT)))))
+    wait_for(lambda: len(helpers.threads) == 1, "the first function to start")
+    assert helpers.run(lambda: "second") == "second"  # a second thread, at once
+    assert len(helpers.threads) == 2
+    release.set()
+    first.join(WAIT)
+    assert results == ["True"]
+    assert helpers.run(lambda: "third") == "third"  # an idle one, reused
+    assert len(helpers.threads) == 2
+    helpers.stop()
+    helpers.join(WAIT)
+    assert not any(t.is_alive() for t in helpers.threads)
+    with pytest.raises(rawhttp.Error, match="closed"):
+        helpers.run(lambda: None)
 
 
 def test_a_call_from_inside_the_loop_it_drives_raises(shared: SharedLoop) -> None:
@@ -197,6 +292,16 @@ def test_the_pipe_holds_at_most_its_limit_and_wakes_the_producer_at_half(
     pipe.put(b"last")
     pipe.finish()
     assert list(pieces) == [b"last"]
+
+
+def test_a_text_pipe_counts_characters(shared: SharedLoop) -> None:
+    pipe: Pipe[str] = Pipe(shared, 40)
+    assert [pipe.put("\u00e9\u2603" * 5) for _ in range(3)] == [None, None, None]
+    assert pipe.put("\U0001f600" * 10) is not None  # 40 characters (100 UTF-8 bytes)
+    pipe.finish()
+    assert "".join(pipe.pieces(lambda: None, lambda: None)) == "\u00e9\u2603" * 15 + (
+        "\U0001f600" * 10
+    )
 
 
 def test_the_pipe_also_bounds_the_number_of_tiny_pieces(shared: SharedLoop) -> None:

@@ -141,9 +141,9 @@ def test_text_falls_back_if_the_codec_fails_anyway(
     monkeypatch: pytest.MonkeyPatch, codec: str
 ) -> None:
     # Defence in depth: should a later Python add a codec that raises on some bytes.
-    import rawhttp._response
+    import rawhttp._charset
 
-    monkeypatch.setattr(rawhttp._response, "text_codec", lambda label: codec)
+    monkeypatch.setattr(rawhttp._charset, "text_codec", lambda label: codec)
     r = response(b"xn--\xff caf\xc3\xa9", "text/plain; charset=x")
     assert r.encoding == codec
     assert r.text == "xn--\ufffd caf\u00e9"

@@ -206,8 +206,8 @@ def test_contexts_are_cached(ca_path: str) -> None:
 async def test_default_context_is_created_once_for_two_sessions(tls_server: MakeTLS) -> None:
     server = await tls_server("127.0.0.1")
     _tls._certifi_context.cache_clear()
-    for _ in range(2):
-        async with rawhttp.Session(timeout=QUICK) as s:
+    for _ in range(2):  # trust_env=False: this machine's SSL_CERT_FILE would replace certifi
+        async with rawhttp.Session(timeout=QUICK, trust_env=False) as s:
             with pytest.raises(rawhttp.TLSError):
                 await s.get(server.url())
     info = _tls._certifi_context.cache_info()
