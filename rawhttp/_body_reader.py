@@ -245,12 +245,13 @@ class BodyReader:
                 )
             if len(line) > self.limits.max_chunk_line:
                 raise ProtocolError(
-                    f"chunk size line longer than {self.limits.max_chunk_line} bytes"
+                    f"chunk size line longer than {self.limits.max_chunk_line} bytes",
+                    rule="limit",
                 )
             chunk = parse_chunk_size(line)
             self.wire_bytes += len(line)
             if chunk == 0:
-                self.trailers, section = await read_section(reader, self.limits, "trailer")
+                self.trailers, section = await _read_trailers(reader, self.limits, self.received)
                 self.wire_bytes += section
                 self.done = True
                 return b""
@@ -270,7 +271,9 @@ class BodyReader:
                     raise IncompleteBody(
                         "connection closed in the middle of a chunked body", received=self.received
                     )
-                raise ProtocolError(f"chunk data not followed by CRLF or LF: {ending[:80]!r}")
+                raise ProtocolError(
+                    f"chunk data not followed by CRLF or LF: {ending[:80]!r}", rule="chunk-data"
+                )
             self.wire_bytes += len(ending)
         return data
 
@@ -286,4 +289,26 @@ def _data_ending(ending: bytearray) -> int:
         return 1
     if ending == b"\r" or not ending:
         return 0
-    raise ProtocolError(f"chunk data not followed by CRLF or LF: {bytes(ending)!r}")
+    raise ProtocolError(
+        f"chunk data not followed by CRLF or LF: {bytes(ending)!r}", rule="chunk-data"
+    )
+
+
+_FIELD_RULES = frozenset(("header-line", "header-value", "obs-fold"))
+"""The rules of a field line: broken in the trailer section, they are the "trailer" rule."""
+
+
+async def _read_trailers(
+    reader: asyncio.StreamReader, limits: Limits, received: int
+) -> tuple[Headers, int]:
+    """The trailer section after the last chunk, as ``read_section`` reads it; a field
+    line it refuses breaks the rule ``"trailer"`` (the limits stay ``"limit"``), and a
+    section cut off is an incomplete body of ``received`` bytes."""
+    try:
+        return await read_section(reader, limits, "trailer")
+    except IncompleteBody as exc:
+        raise IncompleteBody(str(exc), received=received) from None
+    except ProtocolError as exc:
+        if exc.rule in _FIELD_RULES:
+            raise ProtocolError(str(exc), rule="trailer") from None
+        raise

@@ -1,5 +1,6 @@
 """Connections: where a socket is opened (``asyncio.open_connection``) and closed, the
-connect timeout applied, and where reuse is decided (:meth:`Connection.reusable`)."""
+connect timeout applied, the addresses of both ends recorded, and where reuse is
+decided (:meth:`Connection.reusable`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from ._timings import Timings
 from ._tunnel import open_tunnel
 from ._url import URL
 
-__all__ = ["ConnState", "Connection", "PoolKey"]
+__all__ = ["Address", "ConnState", "Connection", "PoolKey"]
+
+Address = tuple[str, int]
+"""An IP address (as text, IPv6 without brackets) and a port."""
 
 PoolKey = tuple[str, str, int, object]
 """(scheme, host, port, TLS configuration and proxy): connections are shared only
@@ -61,6 +65,7 @@ class Connection:
     """One HTTP/1.1 connection: a StreamReader/StreamWriter pair and its bookkeeping."""
 
     __slots__ = (
+        "addresses",
         "id",
         "idle_since",
         "keep_alive",
@@ -93,6 +98,16 @@ class Connection:
         self.keep_alive = True
         """False once an exchange ended in a way that forbids another: either side said
         ``Connection: close``, or the last response's body was not read to its end."""
+        self.addresses: tuple[Address | None, Address | None] = (None, None)
+        """(the address connected to: the server's or the proxy's; our end's), recorded
+        once when the connection opened; None for a Unix socket.  One tuple, so each
+        response takes both with one store."""
+
+    def connect_data(self) -> bytes:
+        """The data of the ``"connect"`` trace event: ``b"<ip> <port>"`` of the address
+        connected to, empty for a Unix socket."""
+        remote = self.addresses[0]
+        return b"" if remote is None else f"{remote[0]} {remote[1]}".encode("ascii", "replace")
 
     @classmethod
     async def open(
@@ -108,11 +123,13 @@ class Connection:
         happy_eyeballs_delay: float | None = None,
         limits: Limits = DEFAULT_LIMITS,
         timings: Timings | None = None,
+        connect_to: Address | None = None,
     ) -> Connection:
         """Open a connection for ``url``, all of it before ``deadline``:
 
-        1. TCP to the URL's host and port, to the ``proxy``, or to the Unix domain
-           socket ``unix_socket`` (the URL then gives only Host and target);
+        1. TCP to the URL's host and port (or to ``connect_to``, a host and port
+           standing in for them), to the ``proxy``, or to the Unix domain socket
+           ``unix_socket`` (the URL then gives only Host and target);
         2. through a proxy, for https: the CONNECT tunnel to the URL's host;
         3. with ``ssl_context``: the TLS handshake, checking the URL's host name.
 
@@ -129,8 +146,11 @@ class Connection:
                         unix_socket, limit=STREAM_LIMIT
                     )
                 elif proxy is None:
+                    host, port = (url.host, url.port) if connect_to is None else connect_to
+                    if connect_to is not None:
+                        label += f" via [{host}]:{port}" if ":" in host else f" via {host}:{port}"
                     reader, writer = await _open_tcp(
-                        url.host, url.port, local_address, happy_eyeballs_delay
+                        host, port, local_address, happy_eyeballs_delay
                     )
                 else:
                     label += f" via {proxy.url}"
@@ -151,7 +171,13 @@ class Connection:
             timings.connect = connected - started
             if tls:
                 timings.tls = time.monotonic() - connected
-        return cls(reader, writer, key, label)
+        conn = cls(reader, writer, key, label)
+        if unix_socket is None:
+            conn.addresses = (
+                _address(writer.get_extra_info("peername")),
+                _address(writer.get_extra_info("sockname")),
+            )
+        return conn
 
     def park(self, now: float) -> None:
         """Into the pool: idle from ``now``."""
@@ -219,6 +245,16 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"<Connection {self.label} {self.state.value} requests={self.requests}>"
+
+
+def _address(info: object) -> Address | None:
+    """(host, port) of a socket address as asyncio gives it (IPv4: a pair, IPv6: four
+    items); None for anything else."""
+    if isinstance(info, tuple) and len(info) >= 2:
+        host, port = info[0], info[1]
+        if isinstance(host, str) and isinstance(port, int):
+            return host, port
+    return None
 
 
 async def _open_tcp(

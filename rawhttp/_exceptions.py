@@ -52,8 +52,32 @@ class Error(Exception):
     """The Response the error came with, if any."""
 
 
+URLReason: TypeAlias = Literal["scheme", "host", "port", "syntax"]
+
+
 class InvalidURL(Error, ValueError):
-    """The URL is malformed or uses an unsupported scheme."""
+    """The URL is malformed or uses an unsupported scheme.  ``reason`` says which
+    part is wrong, as a stable name:
+
+    ============  ============================================================
+    ``"scheme"``  a scheme other than http and https (``ftp://``); ``scheme``
+                  is then that scheme, in lower case
+    ``"host"``    no host, a host name that is not a valid DNS name (or cannot
+                  be IDNA-encoded), an invalid or unbracketed IPv6 address, an
+                  IPv6 zone identifier
+    ``"port"``    a port that is not a number from 1 to 65535
+    ``"syntax"``  anything else: not a str, a control character, no
+                  ``scheme://``, userinfo that is not UTF-8, text after an IPv6
+                  address; also the default of ``InvalidURL("message")``
+    ============  ============================================================
+    """
+
+    def __init__(
+        self, message: str, *, reason: URLReason = "syntax", scheme: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason: URLReason = reason
+        self.scheme = scheme
 
 
 class InvalidRequest(Error, ValueError):
@@ -128,8 +152,72 @@ class WriteError(TransportError):
     """Sending failed (for example a broken pipe)."""
 
 
+ProtocolRule: TypeAlias = Literal[
+    "protocol",
+    "status-line",
+    "http-version",
+    "status-code",
+    "reason-phrase",
+    "status-line-incomplete",
+    "header-line",
+    "header-value",
+    "obs-fold",
+    "head-incomplete",
+    "upgrade",
+    "content-length",
+    "framing",
+    "transfer-coding",
+    "chunk-size",
+    "chunk-data",
+    "trailer",
+    "no-response",
+    "body-incomplete",
+    "limit",
+]
+
+
 class ProtocolError(TransportError):
-    """The response is malformed, ambiguous, ended early or exceeds a limit."""
+    """The response is malformed, ambiguous, ended early or exceeds a limit.
+    ``rule`` names the rule it broke, as a stable short name (RFC 9112 sections):
+
+    ============================  =====================================================
+    ``"status-line"``             the first line is not a status line at all: it does
+                                  not begin with ``HTTP/`` (``ICY 200 OK``; 4)
+    ``"http-version"``            ``HTTP/`` with a version other than 1.x
+                                  (``HTTP/2.0 200``, ``HTTP/2 200``; 2.3)
+    ``"status-code"``             the status code is not three digits from 100 to
+                                  599 (``HTTP/1.1 20``, ``HTTP/1.1 600 x``; 4)
+    ``"reason-phrase"``           a control character in the reason phrase, or a
+                                  line without its line ending (4)
+    ``"status-line-incomplete"``  the connection closed inside the status line,
+                                  after some of its bytes
+    ``"header-line"``             a field line without a colon or with an invalid
+                                  name, or one not ended by CRLF or LF (5)
+    ``"header-value"``            a field value holding a control character (5.5)
+    ``"obs-fold"``                the header section begins with a folded line (5.2)
+    ``"head-incomplete"``         the connection closed inside the header section
+    ``"upgrade"``                 a 101 response when no upgrade was asked for
+    ``"content-length"``          an invalid or conflicting Content-Length (6.3)
+    ``"framing"``                 ambiguous framing: Transfer-Encoding with
+                                  Content-Length, or in an HTTP/1.0 response (6.1)
+    ``"transfer-coding"``         a Transfer-Encoding other than just ``chunked``
+                                  (a coding after or instead of it, 6.1)
+    ``"chunk-size"``              a malformed chunk-size line (7.1)
+    ``"chunk-data"``              chunk data not followed by CRLF or LF (7.1)
+    ``"trailer"``                 a malformed trailer field line (7.1.2)
+    ``"no-response"``             no byte of a response came (:class:`NoResponse`)
+    ``"body-incomplete"``         the body ended before its framing said
+                                  (:class:`IncompleteBody`, 8)
+    ``"limit"``                   a :class:`Limits` bound was exceeded (a line, a
+                                  section, the number of fields or of 1xx responses)
+    ``"protocol"``                anything else; the default of
+                                  ``ProtocolError("message")``
+    ============================  =====================================================
+    """
+
+    def __init__(self, message: str, *, rule: ProtocolRule = "protocol") -> None:
+        super().__init__(message)
+        self.rule: ProtocolRule = rule
 
 
 class ProxyError(TransportError):
@@ -165,18 +253,28 @@ class PoolTimeout(TimeoutError):
 class NoResponse(ProtocolError):
     """The server closed the connection without sending any byte of a response (curl's
     "empty reply").  On a reused connection it is also the signal that an idempotent
-    request may be sent again on a new one, which rawhttp does once by itself."""
+    request may be sent again on a new one, which rawhttp does once by itself.
+    ``rule`` is ``"no-response"``."""
+
+    def __init__(self, message: str, *, rule: ProtocolRule = "no-response") -> None:
+        super().__init__(message, rule=rule)
 
 
 class IncompleteBody(ProtocolError):
     """The connection closed before the body's framing said it was complete.
     ``received`` is how many body bytes had arrived and ``expected`` how many the
-    Content-Length announced (None when unknown: a chunked body)."""
+    Content-Length announced (None when unknown: a chunked body).  ``rule`` is
+    ``"body-incomplete"``."""
 
     def __init__(
-        self, message: str, *, received: int | None = None, expected: int | None = None
+        self,
+        message: str,
+        *,
+        received: int | None = None,
+        expected: int | None = None,
+        rule: ProtocolRule = "body-incomplete",
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, rule=rule)
         self.received = received
         self.expected = expected
 
@@ -230,7 +328,7 @@ class translate:  # noqa: N801 - used like a function: ``with translate(...):``
             # other ValueError is a bug and must not be disguised as a protocol error.
             type(exc) is ValueError and isinstance(exc.__context__, asyncio.LimitOverrunError)
         ):
-            new = ProtocolError(f"line exceeds the stream buffer limit: {exc}")
+            new = ProtocolError(f"line exceeds the stream buffer limit: {exc}", rule="limit")
         elif isinstance(exc, ssl.SSLCertVerificationError):
             new = TLSError(
                 f"certificate verification failed: {exc.verify_message or exc}",

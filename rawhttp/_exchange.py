@@ -75,7 +75,7 @@ async def exchange(
         reader, writer, emitter = tracing(request.trace, conn.id, reader, writer)
         conn.on_close = emitter.closed
         if not reused:
-            await emitter.emit("connect", b"")
+            await emitter.emit("connect", conn.connect_data())
     if expecting:
         sent = await _send_expecting(reader, writer, request, head, limits)
         response_head, written, sent_at = sent.head, sent.bytes_sent, sent.sent_at
@@ -114,6 +114,7 @@ async def exchange(
     response = Response.from_head(
         response_head, body, request.url, request.method, on_done, lender.decode, timings
     )
+    response._addresses = conn.addresses  # recorded when the connection opened
     if lender.default_encoding is not None:
         response.default_encoding = lender.default_encoding
     return response

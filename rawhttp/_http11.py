@@ -23,6 +23,7 @@ from typing import NamedTuple
 from ._body import RequestBody
 from ._config import Clock, Limits
 from ._exceptions import (
+    IncompleteBody,
     InvalidRequest,
     NoResponse,
     ProtocolError,
@@ -176,10 +177,13 @@ async def receive_head(
                     if not line and first:
                         raise NoResponse("server closed the connection without sending a response")
                     raise ProtocolError(
-                        f"connection closed in the middle of the status line: {line[:80]!r}"
+                        f"connection closed in the middle of the status line: {line[:80]!r}",
+                        rule="status-line-incomplete",
                     )
                 if len(line) > limits.max_status_line:
-                    raise ProtocolError(f"status line longer than {limits.max_status_line} bytes")
+                    raise ProtocolError(
+                        f"status line longer than {limits.max_status_line} bytes", rule="limit"
+                    )
                 version, status, reason = parse_status_line(line)
                 headers, section = await read_section(reader, limits, "header")
         size += len(line) + section
@@ -196,10 +200,14 @@ async def receive_head(
                 first_byte_at,
             )
         if status == 101:
-            raise ProtocolError("unexpected 101 Switching Protocols: no upgrade was requested")
+            raise ProtocolError(
+                "unexpected 101 Switching Protocols: no upgrade was requested", rule="upgrade"
+            )
         informational += 1
         if informational > limits.max_informational:
-            raise ProtocolError(f"more than {limits.max_informational} 1xx interim responses")
+            raise ProtocolError(
+                f"more than {limits.max_informational} 1xx interim responses", rule="limit"
+            )
         interim = Head(
             version, status, reason, headers, Framing(BodyKind.NONE, 0, True), size, first_byte_at
         )
@@ -258,12 +266,15 @@ async def read_section(
         count += 1
         if size > max_line or total > max_bytes or count > max_count or line[-1:] != b"\n":
             if not line.endswith(b"\n"):
-                raise ProtocolError(f"connection closed in the middle of the {what} section")
+                message = f"connection closed in the middle of the {what} section"
+                if what == "trailer":  # the trailer section is the end of a chunked body
+                    raise IncompleteBody(message)
+                raise ProtocolError(message, rule="head-incomplete")
             if size > max_line:
-                raise ProtocolError(f"{what} line longer than {max_line} bytes")
+                raise ProtocolError(f"{what} line longer than {max_line} bytes", rule="limit")
             if total > max_bytes:
-                raise ProtocolError(f"{what} section larger than {max_bytes} bytes")
-            raise ProtocolError(f"more than {max_count} {what} lines")
+                raise ProtocolError(f"{what} section larger than {max_bytes} bytes", rule="limit")
+            raise ProtocolError(f"more than {max_count} {what} lines", rule="limit")
         add_field_line(fields, line)  # each line parsed as it arrives: errors show at once
 
 

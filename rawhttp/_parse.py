@@ -19,7 +19,7 @@ import re
 from enum import Enum
 from typing import NamedTuple
 
-from ._exceptions import ProtocolError
+from ._exceptions import ProtocolError, ProtocolRule
 from ._headers import Headers
 
 __all__ = [
@@ -38,6 +38,9 @@ __all__ = [
 # A missing SP before an empty reason is tolerated: it carries no meaning.
 # The line ends in CRLF or a bare LF (see the module docstring); the reason holds no CR.
 _STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?\r?\n")
+_HTTP1 = re.compile(rb"HTTP/1\.[0-9] ")
+_HTTP1_STATUS = re.compile(rb"HTTP/1\.[0-9] [0-9]{3}(?:[ \r\n]|$)")
+"""How much of a status line that does not match is right, telling which rule it breaks."""
 
 # field-name = token ; token = 1*tchar                                  (RFC 9110 section 5.1)
 # tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
@@ -109,14 +112,27 @@ def parse_status_line(line: bytes) -> tuple[str, int, str]:
     """Parse ``b"HTTP/1.1 200 OK\\r\\n"`` into ``("HTTP/1.1", 200, "OK")``."""
     m = _STATUS_LINE.fullmatch(line)
     if m is None:
-        raise ProtocolError(f"malformed status line: {_show(line)}")
+        raise ProtocolError(f"malformed status line: {_show(line)}", rule=_status_rule(line))
     status = int(m.group(2))
-    if status < 100:
-        raise ProtocolError(f"invalid status code {status} (must be 100-599): {_show(line)}")
-    if status > 599:
-        raise ProtocolError(f"invalid status code {status} (must be 100-599): {_show(line)}")
+    if status < 100 or status > 599:
+        raise ProtocolError(
+            f"invalid status code {status} (must be 100-599): {_show(line)}", rule="status-code"
+        )
     reason = m.group(3)
     return f"HTTP/1.{chr(m.group(1)[0])}", status, reason.decode("latin-1") if reason else ""
+
+
+def _status_rule(line: bytes) -> ProtocolRule:
+    """Which rule a line that is not a valid status line breaks (for the error's
+    ``rule``): not ``HTTP/`` at all, another HTTP version, the status code, or
+    what follows it (the reason phrase or the line ending)."""
+    if not line.startswith(b"HTTP/"):
+        return "status-line"
+    if not _HTTP1.match(line):
+        return "http-version"
+    if not _HTTP1_STATUS.match(line):
+        return "status-code"
+    return "reason-phrase"
 
 
 def add_field_line(fields: list[tuple[str, str]], line: bytes) -> None:
@@ -131,12 +147,16 @@ def add_field_line(fields: list[tuple[str, str]], line: bytes) -> None:
         fields.append((m[1].decode("ascii"), m[2].decode("latin-1")))
         return
     if line[-1:] != b"\n":
-        raise ProtocolError(f"header line not terminated by CRLF or LF: {_show(line)}")
+        raise ProtocolError(
+            f"header line not terminated by CRLF or LF: {_show(line)}", rule="header-line"
+        )
     # One CR before the LF belongs to the line ending; any other CR is refused below.
     content = line[:-2] if line[-2:-1] == b"\r" else line[:-1]
     if content[:1] in (b" ", b"\t"):
         if not fields:
-            raise ProtocolError(f"header section starts with whitespace: {_show(line)}")
+            raise ProtocolError(
+                f"header section starts with whitespace: {_show(line)}", rule="obs-fold"
+            )
         more = _value(content)
         name, value = fields[-1]
         if more:
@@ -145,14 +165,16 @@ def add_field_line(fields: list[tuple[str, str]], line: bytes) -> None:
     colon = content.find(b":")
     field_name = content[:colon]
     if colon < 1 or not _TOKEN.fullmatch(field_name):
-        raise ProtocolError(f"malformed header line: {_show(line)}")
+        raise ProtocolError(f"malformed header line: {_show(line)}", rule="header-line")
     fields.append((field_name.decode("ascii"), _value(content[colon + 1 :])))
 
 
 def _value(raw: bytes) -> str:
     value = raw.strip(b" \t")
     if _BAD_VALUE_BYTE.search(value):
-        raise ProtocolError(f"header value contains a forbidden character: {_show(raw)}")
+        raise ProtocolError(
+            f"header value contains a forbidden character: {_show(raw)}", rule="header-value"
+        )
     return value.decode("latin-1")
 
 
@@ -167,13 +189,15 @@ def parse_content_length(values: list[str]) -> int:
         for item in value.split(","):
             item = item.strip(_OWS)
             if not _CONTENT_LENGTH.fullmatch(item):
-                raise ProtocolError(f"invalid Content-Length {value!r}")
+                raise ProtocolError(f"invalid Content-Length {value!r}", rule="content-length")
             n = int(item)
             if result is not None and n != result:
-                raise ProtocolError(f"conflicting Content-Length values: {values!r}")
+                raise ProtocolError(
+                    f"conflicting Content-Length values: {values!r}", rule="content-length"
+                )
             result = n
     if result is None:
-        raise ProtocolError("empty Content-Length")
+        raise ProtocolError("empty Content-Length", rule="content-length")
     return result
 
 
@@ -197,7 +221,7 @@ def parse_chunk_size(line: bytes) -> int:
     checked against their grammar, then skipped."""
     m = _CHUNK_SIZE_LINE.fullmatch(line)
     if m is None:
-        raise ProtocolError(f"malformed chunk size line: {_show(line)}")
+        raise ProtocolError(f"malformed chunk size line: {_show(line)}", rule="chunk-size")
     return int(m.group(1), 16)
 
 
@@ -229,14 +253,18 @@ def body_framing(method: str, status: int, http_version: str, headers: Headers) 
     if transfer_encoding:
         if content_length:
             raise ProtocolError(
-                "response has both Transfer-Encoding and Content-Length (ambiguous framing)"
+                "response has both Transfer-Encoding and Content-Length (ambiguous framing)",
+                rule="framing",
             )
         if http_version == "HTTP/1.0":
-            raise ProtocolError("HTTP/1.0 response with Transfer-Encoding (faulty framing)")
+            raise ProtocolError(
+                "HTTP/1.0 response with Transfer-Encoding (faulty framing)", rule="framing"
+            )
         codings = _tokens(transfer_encoding)
         if codings != ["chunked"]:
             raise ProtocolError(
-                f"unsupported Transfer-Encoding {', '.join(codings)!r}: only 'chunked' is accepted"
+                f"unsupported Transfer-Encoding {', '.join(codings)!r}: only 'chunked' is accepted",
+                rule="transfer-coding",
             )
         return Framing(BodyKind.CHUNKED, 0, reuse)
     if content_length:

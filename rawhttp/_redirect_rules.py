@@ -149,8 +149,11 @@ def resolve_location(current: URL, location: str) -> URL:
             return parse_url(location)
         return parse_url(urljoin(current.with_userinfo(), location))
     except (InvalidURL, ValueError) as exc:
+        url_error = exc if isinstance(exc, InvalidURL) else None
         raise InvalidURL(
-            f"redirect to an invalid or unsupported URL {redact(location)!r}: {exc}"
+            f"redirect to an invalid or unsupported URL {redact(location)!r}: {exc}",
+            reason=url_error.reason if url_error is not None else "syntax",
+            scheme=url_error.scheme if url_error is not None else None,
         ) from None
 
 

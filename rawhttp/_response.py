@@ -45,6 +45,7 @@ class Response:
     from ``Session.stream()`` it is read with ``iter_bytes()`` or ``read()``."""
 
     __slots__ = (
+        "_addresses",
         "_body",
         "_content",
         "_decode",
@@ -98,6 +99,7 @@ class Response:
         """How many times the request was sent again before this response came."""
         self.history: list[Response] = []
         """The redirect responses that led here, oldest first (their bodies are not decoded)."""
+        self._addresses: tuple[tuple[str, int] | None, tuple[str, int] | None] = (None, None)
         if body is not None and body.done and content is None:  # no body at all: done now
             self._content = b""
             self._finish(True)
@@ -134,6 +136,17 @@ class Response:
         if type(url) is not str:
             url = self._url = str(url)
         return url
+
+    @property
+    def remote_address(self) -> tuple[str, int] | None:
+        """(IP address, port) of the server, or of the proxy, the response came from
+        (IPv6 without brackets); None over a Unix socket."""
+        return self._addresses[0]
+
+    @property
+    def local_address(self) -> tuple[str, int] | None:
+        """(IP address, port) of our end of its connection; None over a Unix socket."""
+        return self._addresses[1]
 
     # -- body ---------------------------------------------------------------
 

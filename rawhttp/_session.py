@@ -38,7 +38,7 @@ from ._response import Response
 from ._retry_rules import Retry, coerce_retries
 from ._serialize import encode_fields
 from ._tls import CertTypes, VerifyTypes, verify_from_env
-from ._transport import Transport, proxy_settings
+from ._transport import ConnectTo, Transport, proxy_settings
 from ._url import parse_url
 from ._version import __version__
 
@@ -103,6 +103,14 @@ class Session(Verbs[Awaitable[Response]]):
     - ``local_address``: the source IP address of outgoing connections;
     - ``happy_eyeballs_delay``: seconds before also trying the next address of a
       name with several (IPv6 and IPv4), RFC 8305; None tries one after another;
+    - ``connect_to``: a callable ``(host, port) -> (host, port) | None``, asked with
+      the URL's host and port before a direct connection (not through a proxy, not
+      over ``unix_socket``) is opened: a pair opens the TCP connection to that host
+      (an IP address or a name) and port instead, None to the URL's own (curl's
+      ``--resolve`` and ``--connect-to``).  The Host header, TLS SNI and the
+      certificate check stay the URL's host's, and the connection is pooled for the
+      URL's origin: the mapping should not change during the Session's life.  A
+      callable that raises or returns anything else gives an :class:`InvalidRequest`;
     - ``expect_continue``: send ``Expect: 100-continue`` and wait (the Timeout's
       ``expect_continue``, 1 s) for ``100 Continue`` before a request body: True for
       every body, False never, None (default) for bodies larger than 1 MiB;
@@ -137,6 +145,7 @@ class Session(Verbs[Awaitable[Response]]):
         trust_env: bool = True,
         local_address: str | None = None,
         happy_eyeballs_delay: float | None = 0.25,
+        connect_to: ConnectTo | None = None,
         expect_continue: bool | None = None,
         redirect_policy: RedirectPolicy = DEFAULT_POLICY,
         cookies: CookiesInput | None = None,
@@ -195,6 +204,7 @@ class Session(Verbs[Awaitable[Response]]):
             heads=HeadCache(fields),
             cookies=self._cookies,
             default_encoding=default_encoding,
+            connect_to=connect_to,
         )
         self._closed = False
 

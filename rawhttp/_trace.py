@@ -18,11 +18,18 @@ __all__ = ["TraceEvent", "TraceHook", "TracingReader", "TracingWriter"]
 class TraceEvent(NamedTuple):
     """One thing that happened on a connection.
 
-    ``kind`` is ``"connect"`` or ``"close"`` (data: empty), ``"send"`` or
-    ``"receive"`` (data: the exact bytes, before de-chunking or decoding).  A
-    ``"close"`` comes when the connection is closed during or at the end of the
-    traced request; one kept alive for reuse reports nothing more.  ``time`` is the event loop's
-    monotonic clock; ``connection`` an id stable for one connection.
+    ``kind`` is one of:
+
+    - ``"connect"``: a new connection carries the request; data is the address it
+      connected to, ``b"<ip> <port>"`` in ASCII (``b"::1 8080"``: IPv6 without
+      brackets; through a proxy, the proxy's), empty for a Unix socket;
+    - ``"send"`` and ``"receive"``: data is the exact bytes, before de-chunking or
+      decoding;
+    - ``"close"`` (data: empty): the connection was closed during or at the end of
+      the traced request; one kept alive for reuse reports nothing more.
+
+    ``time`` is the event loop's monotonic clock; ``connection`` an id stable for
+    one connection.
     """
 
     kind: str

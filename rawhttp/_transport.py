@@ -11,16 +11,19 @@ its body can be sent again (the connection had gone stale while idle).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, TypeAlias
 
 from ._config import DEFAULT_LIMITS, Limits
-from ._connection import Connection, PoolKey
+from ._connection import Address, Connection, PoolKey
 from ._cookies import CookieStore, add_cookie_header, extract_cookies
 from ._exceptions import (
     Error,
+    InvalidRequest,
     InvalidURL,
     NoResponse,
     PoolTimeout,
@@ -38,12 +41,19 @@ from ._timings import Timings
 from ._tls import CertTypes, ResolvedVerify, context_for, tls_key
 from ._url import URL
 
-__all__ = ["Route", "Transport", "proxy_settings"]
+__all__ = ["ConnectTo", "Route", "Transport", "check_connect_target", "proxy_settings"]
+
+ConnectTo: TypeAlias = Callable[[str, int], "tuple[str, int] | None"]
+"""The Session's ``connect_to``: given the URL's host and port, the host and port to
+open the TCP connection to instead, or None for the URL's own."""
 
 IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 """Methods retried once on a fresh connection when a reused one fails before any response byte."""
 ROUTE_CACHE_SIZE: Final = 256
 """Routes remembered per Session (a URL's route never changes during its life)."""
+_TARGET_HOST: Final = re.compile(r"[A-Za-z0-9._:%-]{1,255}")
+"""What a ``connect_to`` host may be: a DNS name, an IPv4 address, or an IPv6 one
+(with a zone id)."""
 
 
 class Route(NamedTuple):
@@ -76,6 +86,7 @@ class Transport:
         heads: HeadCache,
         cookies: CookieStore | None = None,
         default_encoding: str | Callable[[bytes], str] | None = None,
+        connect_to: ConnectTo | None = None,
     ) -> None:
         self.pool = Pool(max_connections, keepalive_expiry)
         self.verify = verify
@@ -85,6 +96,7 @@ class Transport:
         self.unix_socket = unix_socket
         self.local_address = local_address
         self.happy_eyeballs_delay = happy_eyeballs_delay
+        self.connect_to = connect_to
         self._tls_key = tls_key(verify, cert)
         self._proxies = proxies
         self._no_proxy = no_proxy
@@ -220,6 +232,13 @@ class Transport:
             return got.connection, True  # type: ignore[return-value]  # a Connection
         try:
             ssl_context = context_for(self.verify, self.cert) if url.scheme == "https" else None
+            target = None
+            if self.connect_to is not None and route.proxy is None and self.unix_socket is None:
+                # Asked only when a connection is opened: the pool key stays the URL's
+                # origin, which is sound because the mapping is the Session's, the same
+                # for every request of it (Host, SNI and the certificate check are the
+                # URL's host's whichever address the connection went to).
+                target = check_connect_target(self.connect_to, url.host, url.port)
             conn = await Connection.open(
                 url,
                 route.key,
@@ -231,6 +250,7 @@ class Transport:
                 happy_eyeballs_delay=self.happy_eyeballs_delay,
                 limits=self.limits,
                 timings=timings,
+                connect_to=target,
             )
         except BaseException:
             pool.release_slot()
@@ -264,6 +284,32 @@ class Transport:
         pool.close_in_use()
         # Transports close their sockets on the next loop iteration.
         await asyncio.sleep(0)
+
+
+def check_connect_target(connect_to: ConnectTo, host: str, port: int) -> Address | None:
+    """What ``connect_to(host, port)`` says: None (the URL's host and port) or a
+    (host, port) pair, checked; any failure of the callable, or anything else
+    returned, is an :class:`InvalidRequest`."""
+    asked = f"connect_to({host!r}, {port})"
+    try:
+        target = connect_to(host, port)
+    except Exception as exc:
+        raise InvalidRequest(f"{asked} raised {type(exc).__name__}: {exc}") from exc
+    if target is None:
+        return None
+    if inspect.iscoroutine(target):
+        target.close()  # never awaited: say so here rather than in a RuntimeWarning
+        raise InvalidRequest(f"{asked} returned a coroutine: connect_to must not be async")
+    if not (isinstance(target, tuple) and len(target) == 2):
+        raise InvalidRequest(f"{asked} must return (host, port) or None, not {target!r:.100}")
+    new_host, new_port = target
+    if isinstance(new_host, str) and new_host.startswith("[") and new_host.endswith("]"):
+        new_host = new_host[1:-1]  # an IPv6 literal written as in a URL
+    if not (isinstance(new_host, str) and _TARGET_HOST.fullmatch(new_host)):
+        raise InvalidRequest(f"{asked} returned an invalid host: {new_host!r:.100}")
+    if not isinstance(new_port, int) or isinstance(new_port, bool) or not 0 < new_port < 65536:
+        raise InvalidRequest(f"{asked} returned an invalid port: {new_port!r:.100}")
+    return new_host, int(new_port)
 
 
 def proxy_settings(

@@ -132,7 +132,8 @@ def remove_dot_segments(path: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def parse_url(url: str) -> URL:
-    """Parse an absolute http or https URL, or raise InvalidURL saying what is wrong."""
+    """Parse an absolute http or https URL, or raise InvalidURL saying what is wrong
+    (its ``reason``: "scheme", "host", "port", or "syntax" for the rest)."""
     if not isinstance(url, str):
         raise InvalidURL(f"URL must be a str, not {type(url).__name__}")
     shown = redact(url)  # what messages show: never the userinfo
@@ -143,7 +144,9 @@ def parse_url(url: str) -> URL:
         raise InvalidURL(f"URL must start with http:// or https://: {shown!r}")
     scheme = m.group(1).lower()
     if scheme not in DEFAULT_PORTS:
-        raise InvalidURL(f"unsupported URL scheme {scheme!r} in {shown!r}")
+        raise InvalidURL(
+            f"unsupported URL scheme {scheme!r} in {shown!r}", reason="scheme", scheme=scheme
+        )
     rest = url[m.end() :]
     end = len(rest)
     for sep in "/?#":
@@ -184,48 +187,52 @@ def _split_host_port(authority: str, scheme: str, url: str) -> tuple[str, int]:
     if authority.startswith("["):
         close = authority.find("]")
         if close == -1:
-            raise InvalidURL(f"unterminated IPv6 address in URL: {url!r}")
+            raise InvalidURL(f"unterminated IPv6 address in URL: {url!r}", reason="host")
         literal, after = authority[1:close], authority[close + 1 :]
         import ipaddress  # only IPv6 literals need it
 
         try:
             address = ipaddress.IPv6Address(literal)
         except ValueError:
-            raise InvalidURL(f"invalid IPv6 address {literal!r} in URL: {url!r}") from None
+            raise InvalidURL(
+                f"invalid IPv6 address {literal!r} in URL: {url!r}", reason="host"
+            ) from None
         mapped = address.ipv4_mapped
         # RFC 5952 section 5: an IPv4-mapped address is written with its IPv4 part in
         # dotted form; Python 3.13 does so, 3.11 and 3.12 write hex groups.  Same on all.
         host = str(address) if mapped is None else f"::ffff:{mapped}"
         if "%" in literal:
-            raise InvalidURL(f"IPv6 zone identifiers are not supported: {url!r}")
+            raise InvalidURL(f"IPv6 zone identifiers are not supported: {url!r}", reason="host")
         if after and not after.startswith(":"):
             raise InvalidURL(f"unexpected text after IPv6 address in URL: {url!r}")
         port_text = after[1:] if after else ""
     else:
         host, colon, port_text = authority.partition(":")
         if ":" in port_text:
-            raise InvalidURL(f"IPv6 addresses must be in brackets: {url!r}")
+            raise InvalidURL(f"IPv6 addresses must be in brackets: {url!r}", reason="host")
         host = _normalize_name(host, url)
         if not colon:
             port_text = ""
     if not port_text:
         return host, DEFAULT_PORTS[scheme]
     if not _PORT.fullmatch(port_text) or not 0 < int(port_text) <= 65535:
-        raise InvalidURL(f"invalid port {port_text!r} in URL: {url!r}")
+        raise InvalidURL(f"invalid port {port_text!r} in URL: {url!r}", reason="port")
     return host, int(port_text)
 
 
 def _normalize_name(host: str, url: str) -> str:
     if not host:
-        raise InvalidURL(f"URL has no host: {url!r}")
+        raise InvalidURL(f"URL has no host: {url!r}", reason="host")
     if not host.isascii():
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
-            raise InvalidURL(f"host {host!r} cannot be IDNA-encoded: {url!r}") from None
+            raise InvalidURL(
+                f"host {host!r} cannot be IDNA-encoded: {url!r}", reason="host"
+            ) from None
     host = host.lower()
     if not _REG_NAME.fullmatch(host):
-        raise InvalidURL(f"invalid host {host!r} in URL: {url!r}")
+        raise InvalidURL(f"invalid host {host!r} in URL: {url!r}", reason="host")
     return host
 
 

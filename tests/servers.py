@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -299,9 +300,15 @@ def child_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     return environment
 
 
+METER = re.compile(rb"(?:\r[^\r\n]+)+\n")
+"""The command's progress meter on stderr (each refresh starts with CR): as curl's, it
+shows whenever the body does not go to a terminal, unless -s."""
+
+
 async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int | None, bytes, bytes]:
     """Run ``python -m rawhttp ARGS`` (bounded: 30 s, then killed) in
-    :func:`child_environment`; its exit status, stdout and stderr."""
+    :func:`child_environment`; its exit status, stdout and stderr without the
+    progress meter."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -318,7 +325,7 @@ async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int | 
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    return proc.returncode, out, err
+    return proc.returncode, out, METER.sub(b"", err)
 
 
 def run_script(path: Path, source: str, *args: str, timeout: float = 120) -> Any:

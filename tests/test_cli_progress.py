@@ -11,6 +11,7 @@ import asyncio
 import os
 import pathlib
 import pty
+import re
 import subprocess
 import sys
 import time
@@ -58,9 +59,11 @@ def expected_body() -> bytes:
     return b"".join(bytes([65 + i]) * PIECE for i in range(PIECES))
 
 
-async def run_on_terminal(*args: str, cwd: pathlib.Path) -> tuple[int, bytes, bytes, float]:
-    """Run the command with stderr on a pseudo-terminal: (exit status, stdout,
-    what reached the terminal, seconds)."""
+async def run_on_terminal(
+    *args: str, cwd: pathlib.Path, stdout_too: bool = False
+) -> tuple[int, bytes, bytes, float]:
+    """Run the command with stderr (and with ``stdout_too`` stdout) on a
+    pseudo-terminal: (exit status, stdout, what reached the terminal, seconds)."""
     master, slave = pty.openpty()
     tty.setraw(slave)  # no "\n" -> "\r\n": the terminal shows the bytes as written
     os.set_blocking(master, False)
@@ -90,7 +93,7 @@ async def run_on_terminal(*args: str, cwd: pathlib.Path) -> tuple[int, bytes, by
         proc = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "rawhttp", *args),
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=slave if stdout_too else subprocess.PIPE,
             stderr=slave,
             cwd=cwd,
         )
@@ -158,18 +161,35 @@ async def test_no_progress_when_silent(raw_server: MakeServer, tmp_path: pathlib
     assert (tmp_path / "body").read_bytes() == expected_body()
 
 
-async def test_no_progress_when_writing_to_stdout(
+async def test_no_progress_when_the_body_goes_to_a_terminal(
     raw_server: MakeServer, tmp_path: pathlib.Path
 ) -> None:
     server = await raw_server(slow_body(pause=0.01))
-    code, out, terminal, _ = await run_on_terminal(server.url(), cwd=tmp_path)
-    assert (code, terminal) == (0, b"")
-    assert out == expected_body()
+    code, out, terminal, _ = await run_on_terminal(server.url(), cwd=tmp_path, stdout_too=True)
+    assert (code, out or b"") == (0, b"")
+    assert terminal == expected_body()  # the body alone: no meter between its bytes
 
 
-async def test_no_progress_when_stderr_is_not_a_terminal(
+async def test_progress_when_the_body_goes_to_a_pipe(
     raw_server: MakeServer, tmp_path: pathlib.Path
 ) -> None:
+    """As curl's: the meter shows whenever the body does not go to a terminal."""
+    server = await raw_server(slow_body(pause=0.01))
+    code, out, terminal, _ = await run_on_terminal(server.url(), cwd=tmp_path)
+    assert (code, out) == (0, expected_body())
+    assert terminal.startswith(b"\r")
+    assert terminal.endswith(b"\n")
+    assert b"100.0%" in terminal
+    # and never with -s
+    server = await raw_server(slow_body(pause=0.01))
+    code, out, terminal, _ = await run_on_terminal("-s", server.url(), cwd=tmp_path)
+    assert (code, out, terminal) == (0, expected_body(), b"")
+
+
+async def test_progress_when_stderr_is_not_a_terminal(
+    raw_server: MakeServer, tmp_path: pathlib.Path
+) -> None:
+    """curl shows its meter in a file or pipe too: there, without escape codes."""
     server = await raw_server(slow_body(pause=0.02))
     proc = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "rawhttp", "-o", "body", server.url()),
@@ -179,7 +199,9 @@ async def test_no_progress_when_stderr_is_not_a_terminal(
         cwd=tmp_path,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert (proc.returncode, out, err) == (0, b"", b"")
+    assert (proc.returncode, out) == (0, b"")
+    assert re.fullmatch(rb"(\r[^\r\n\x1b]+)+\n", err), err
+    assert b"100.0%" in err
     assert (tmp_path / "body").read_bytes() == expected_body()
 
 

@@ -132,7 +132,8 @@ async def test_trace_has_every_byte_of_a_chunked_exchange(
         b"=> Send header",
         b"<= Recv header",
     ]
-    assert trace.infos[0].startswith(b"Connected")
+    assert trace.infos[0] == b"  Trying 127.0.0.1:%d..." % server.port  # as curl's
+    assert trace.infos[1] == b"Connected to 127.0.0.1 (127.0.0.1) port %d (#0)" % server.port
     assert all(b.stamp is None for b in trace.blocks)
 
 
@@ -161,15 +162,15 @@ async def test_trace_with_location_over_two_connections(
     assert (run.code, run.out) == (0, b"over there")
     trace = parse_hex_trace((tmp_path / "t").read_bytes())
     assert [info for info in trace.infos if info.startswith(b"Connected")] == [
-        b"Connected (connection #1)",
-        b"Connected (connection #2)",
+        b"Connected to 127.0.0.1 (127.0.0.1) port %d (#0)" % server.port,
+        b"Connected to 127.0.0.1 (127.0.0.1) port %d (#1)" % other.port,
     ]
     assert trace.pieces(b"=> Send", b"header") == [server.requests[0], other.requests[0]]
     assert trace.joined(b"<= Recv") == first + final
     assert trace.joined(b"<= Recv", b"data") == b"see other" + b"over there"
     # each request's bytes come after the "Connected" note of its connection
     text = (tmp_path / "t").read_bytes()
-    assert text.index(b"connection #2") < text.index(b"GET /b ")
+    assert text.index(b"(#1)") < text.index(b"GET /b ")
 
 
 async def test_trace_shows_interim_responses_as_heads(
@@ -280,9 +281,10 @@ async def test_trace_ascii(raw_server: MakeServer, tmp_path: pathlib.Path) -> No
     assert (run.code, run.out) == (0, body)
     request = server.requests[0]
     expected = (
-        b"== Info: Connected (connection #1)\n"
+        b"== Info:   Trying 127.0.0.1:%d...\n"
+        b"== Info: Connected to 127.0.0.1 (127.0.0.1) port %d (#0)\n"
         b"=> Send header, %d bytes (0x%x)\n"
-        % (len(request), len(request))
+        % (server.port, server.port, len(request), len(request))
         + ascii_rows(request)
         + b"<= Recv header, 17 bytes (0x11)\n0000: HTTP/1.1 200 OK\n"
         b"<= Recv header, 20 bytes (0x14)\n0000: Content-Length: 80\n"
@@ -514,15 +516,16 @@ def test_verbose_lines_cut_across_reads() -> None:
     err = io.BytesIO()
     log = WireLog(True, err)
     for event in (
-        Event("connect"),
-        Event("send", b"GET / HTTP/1.1\r\nA: b\r\n\r\nbody"),
+        Event("connect", b"::1 8080"),
+        Event("send", b"GET / HTTP/1.1\r\nHost: [::1]:8080\r\nA: b\r\n\r\nbody"),
         Event("receive", b"HTTP/1.1 200 OK\r"),
         Event("receive", b"\nX: a\rb\r\n"),
         Event("receive", b"\r\nbody"),
     ):
         log(event)
     assert err.getvalue() == (
-        b"* Connected (connection #1)\n"
-        b"> GET / HTTP/1.1\r\n> A: b\r\n> \r\n"
+        b"*   Trying [::1]:8080...\n"
+        b"* Connected to ::1 (::1) port 8080 (#0)\n"
+        b"> GET / HTTP/1.1\r\n> Host: [::1]:8080\r\n> A: b\r\n> \r\n"
         b"< HTTP/1.1 200 OK\r\n< X: a\rb\r\n< \r\n"
     )

@@ -121,13 +121,18 @@ def test_every_variable() -> None:
         "errormsg": "Failed to connect",
         "exitcode": 7,
         "filename_effective": "out.bin",
+        "header_json": '{"a":["1"]\n}',
         "http_code": 301,
         "http_version": "1.1",
+        "local_ip": "::1",
+        "local_port": 40000,
         "method": "POST",
         "num_connects": 2,
         "num_headers": 5,
         "num_redirects": 1,
         "redirect_url": "http://h/next",
+        "remote_ip": "127.0.0.1",
+        "remote_port": 8080,
         "response_code": 301,
         "scheme": "https",
         "size_download": 1000,
@@ -145,7 +150,7 @@ def test_every_variable() -> None:
         "url": "http://h/",
         "url_effective": "http://h/next",
     }
-    assert set(values) | {"onerror"} == VARIABLES
+    assert set(values) | {"onerror", "stdout", "stderr"} == VARIABLES
     fmt = "|".join(f"%{{{name}}}" for name in sorted(values))
     text, warnings = write_out(fmt, values)
     assert warnings == []
@@ -154,13 +159,18 @@ def test_every_variable() -> None:
         "Failed to connect",
         "7",
         "out.bin",
+        '{"a":["1"]\n}',
         "301",
         "1.1",
+        "::1",
+        "40000",
         "POST",
         "2",
         "5",
         "1",
         "http://h/next",
+        "127.0.0.1",
+        "8080",
         "301",
         "https",
         "1000",

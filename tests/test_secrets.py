@@ -227,7 +227,7 @@ async def test_status_error_hides_the_userinfo(raw_server: MakeServer) -> None:
     ("args", "code"),
     [
         ((f"http://user:{SECRET}@127.0.0.1:99999/",), 3),
-        ((f"ftp://user:{SECRET}@127.0.0.1/",), 3),
+        ((f"ftp://user:{SECRET}@127.0.0.1/",), 1),
         (("-x", f"http://user:{SECRET}@127.0.0.1:99999", "http://127.0.0.1:9/"), 5),
         (("-H", f"Authorization: Bearer {SECRET}\x01", "http://127.0.0.1:9/"), 2),
         (("-H", f"Authorization Bearer {SECRET}", "http://127.0.0.1:9/"), 2),

@@ -1,12 +1,14 @@
-"""The ``rawhttp`` command: a small curl-compatible fetcher, built on rawhttp's
-public API only.
+"""The ``rawhttp`` command: a curl-compatible fetcher for shell scripts, built on
+rawhttp's public API only.
 
 Options, output bytes and exit codes follow curl's for the same situations.  One
-job per module: :mod:`._args` (the command line), :mod:`._request` (the request and
-Session the options ask for), :mod:`._transfer` (running it, writing the body),
-:mod:`._exit` (curl's exit codes), :mod:`._display` (-v, --trace, the progress
-meter) and :mod:`._writeout` (-w).  What a plain fetch does not need is imported
-when used, so the command starts fast.
+job per module: :mod:`._options` (the option table), :mod:`._args` (reading the
+command line) and :mod:`._config_file` (``-K`` files), :mod:`._run` (the operations,
+their URLs and outputs), :mod:`._request` (the request and Session the options ask
+for), :mod:`._transfer` (one transfer, writing the body), :mod:`._exit` (curl's exit
+codes), :mod:`._display` (-v, --trace, the progress meter) and :mod:`._writeout`
+(-w).  What a plain fetch does not need is imported when used, so the command
+starts fast.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import os
 import sys
 from typing import NoReturn
 
-from ._args import parse_args
+from ._args import UsageError, help_text, parse_command
 from ._exit import EXIT_INTERRUPTED, EXIT_WRITE, exit_code
-from ._transfer import Transfer, fetch
+from ._run import run_command
 
 __all__ = ["main"]
 
@@ -28,30 +30,36 @@ def main(argv: list[str] | None = None) -> NoReturn:
     curl's exit code."""
     if sys.stderr is None:  # started with stderr closed: messages go nowhere, no crash
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
-    args = parse_args(argv)
+    try:
+        command = parse_command(argv)
+    except UsageError as exc:
+        if str(exc):
+            sys.stderr.write(f"rawhttp: {exc}\n")
+        sys.stderr.write("rawhttp: try 'rawhttp --help' for more information\n")
+        sys.exit(exc.code)
+    if command.show is not None:
+        from rawhttp import __version__
+
+        if command.show == "help":
+            text = help_text()
+        else:
+            text = f"rawhttp {__version__} (Python {sys.version.split()[0]})\n"
+        if sys.stdout is not None:
+            sys.stdout.write(text)
+        sys.exit(0)
     err = sys.stderr.buffer
     # None when started with stdout closed: fine with -o, exit 23 when the body needs it
     out = sys.stdout.buffer if sys.stdout is not None else None
-    transfer = Transfer()
-    message = ""
-    fmt: str | None = None
+    silent = command.operations[0].silent and not command.operations[0].show_error
     try:
-        if args.write_out is not None:
-            from ._writeout import read_format
-
-            fmt = read_format(args.write_out)
-        code = asyncio.run(fetch(args, out, err, transfer))
+        code = asyncio.run(run_command(command, out, err))
     except KeyboardInterrupt:
-        code, message = EXIT_INTERRUPTED, "interrupted"
-        sys.stderr.write(f"\nrawhttp: {message}\n")
-    except Exception as exc:
+        code = EXIT_INTERRUPTED
+        sys.stderr.write("\nrawhttp: interrupted\n")
+    except Exception as exc:  # a failure before any transfer (an unreadable -w file)
         code, message = exit_code(exc)
-        if not args.silent or args.show_error:
+        if not silent:
             sys.stderr.write(f"rawhttp: ({code}) {message}\n")
-    if fmt is not None and transfer.started:
-        from ._writeout import report
-
-        report(args, fmt, transfer, code, message)
     try:
         if sys.stdout is not None:
             sys.stdout.flush()

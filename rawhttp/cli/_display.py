@@ -40,6 +40,8 @@ class WireLog:
         self.upload = 0
         """Body bytes of the last request, as framed."""
         self.connects = 0
+        self.peer: bytes | None = None
+        """The address of a connection just opened, until its first request is shown."""
         self.method = ""
         """The method of the last request head sent (for -w after a failed redirect)."""
         self.sending = b""  # the request head so far
@@ -56,10 +58,12 @@ class WireLog:
             self.in_request_head, self.in_response_head = True, False
             self.sending = self.receiving = self.line = b""
             self.connects += 1
-            self._info(b"Connected (connection #%d)" % event.connection, when)
+            self.peer = data  # b"<ip> <port>": shown with the first request head on it
         elif kind == "close":
             self._info(b"Connection #%d closed" % event.connection, when)
         elif kind == "send":
+            if self.peer is not None:  # the first bytes on a new connection
+                self._connected(when, data)
             self.sent += len(data)
             for is_head, part in self._send(data):
                 if self.dump is not None:
@@ -77,6 +81,26 @@ class WireLog:
                     self.dump.data(b"<= Recv header" if is_head else b"<= Recv data", part, when)
                 if is_head and self.verbose:
                     self._show_received(part, when)
+
+    def _connected(self, when: float, head: bytes) -> None:
+        """curl's lines for a new connection: where it went, for which host."""
+        ip, _, port = self.peer.partition(b" ") if self.peer else (b"", b"", b"")
+        self.peer = None
+        host = b"localhost"
+        for line in head.split(b"\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"host":
+                value = value.strip()
+                host = value[1:].split(b"]")[0] if value.startswith(b"[") else value
+                host = host.rsplit(b":", 1)[0] if not value.startswith(b"[") else host
+                break
+        number = self.connects - 1
+        if not ip:  # a Unix socket
+            self._info(b"Connected to %s (#%d)" % (host, number), when)
+            return
+        shown = b"[%s]" % ip if b":" in ip else ip
+        self._info(b"  Trying %s:%s..." % (shown, port), when)
+        self._info(b"Connected to %s (%s) port %s (#%d)" % (host, ip, port, number), when)
 
     def _send(self, data: bytes) -> list[tuple[bool, bytes]]:
         """``data`` split into (is head, bytes) pieces."""
@@ -238,7 +262,8 @@ def ascii_lines(data: bytes) -> list[bytes]:
 
 class Progress:
     """One line on stderr: bytes, percent when the length is known, rate, ETA.
-    Refreshed at most 10 times a second; finished with a newline."""
+    Refreshed at most 10 times a second, each refresh starting with CR; finished
+    with a newline."""
 
     def __init__(self, stream: IO[str], total: int | None) -> None:
         self.stream = stream
@@ -247,6 +272,13 @@ class Progress:
         self.start = time.monotonic()
         self.last = 0.0
         self.shown = False
+        try:
+            terminal = stream.isatty()
+        except (OSError, ValueError):
+            terminal = False
+        # On a terminal the rest of the line is erased; in a file or pipe (curl shows
+        # its meter there too) the line is padded instead, with no escape codes.
+        self.erase = "\x1b[K" if terminal else ""
 
     def update(self, n: int) -> None:
         self.done += n
@@ -270,7 +302,8 @@ class Progress:
             parts.append(f"{_size(rate)}/s ETA {_clock(left)}")
         else:
             parts.append(f"{_size(rate)}/s")
-        self.stream.write("\r" + "  ".join(parts) + "\x1b[K")
+        line = "  ".join(parts)
+        self.stream.write("\r" + (line + self.erase if self.erase else line.ljust(48)))
         self.stream.flush()
         self.shown = True
 

@@ -1,6 +1,7 @@
 """curl's exit code and one-line message for whatever ended the command: rawhttp's
 errors are sorted by their type and the data they carry (a TLSError's ``reason``, a
-ConnectError's ``reason`` and ``proxy``), never by their message text."""
+ConnectError's ``reason`` and ``proxy``, an InvalidURL's ``reason``, a ProtocolError's
+``rule``), never by their message text."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ __all__ = ["CliError", "exit_code"]
 
 # curl's exit codes for the situations rawhttp can meet
 EXIT_OK = 0
+EXIT_UNSUPPORTED = 1
 EXIT_USAGE = 2
 EXIT_URL = 3
 EXIT_RESOLVE_PROXY = 5
@@ -48,6 +50,9 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
         return exc.code, str(exc)
     message = str(exc) or type(exc).__name__
     if isinstance(exc, rawhttp.InvalidURL):
+        if exc.reason == "scheme":
+            scheme = f'"{exc.scheme}" ' if exc.scheme else ""
+            return EXIT_UNSUPPORTED, f"Protocol {scheme}not supported"
         return EXIT_URL, f"URL rejected: {message}"
     if isinstance(exc, rawhttp.InvalidRequest):
         return EXIT_USAGE, message
@@ -63,12 +68,8 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
         return _connect(exc, message)
     if isinstance(exc, rawhttp.TooManyRedirects):
         return EXIT_REDIRECTS, f"Maximum redirects followed: {message}"
-    if isinstance(exc, rawhttp.NoResponse):
-        return EXIT_EMPTY_REPLY, "Empty reply from server"
-    if isinstance(exc, rawhttp.IncompleteBody):
-        return EXIT_PARTIAL, f"Transferred a partial file: {message}"
     if isinstance(exc, rawhttp.ProtocolError):
-        return EXIT_WEIRD_REPLY, f"Weird server reply: {message}"
+        return _PROTOCOL.get(exc.rule) or _protocol(exc.rule, message)
     if isinstance(exc, rawhttp.WriteError):
         return EXIT_SEND, f"Failed sending data to the peer: {message}"
     if isinstance(exc, rawhttp.ReadError):
@@ -78,6 +79,31 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, rawhttp.Error):
         return EXIT_WEIRD_REPLY, message
     raise exc
+
+
+_PROTOCOL: dict[str, tuple[int, str]] = {
+    # no complete line came (a status line cut off too): curl counts only whole lines
+    "no-response": (EXIT_EMPTY_REPLY, "Empty reply from server"),
+    "status-line-incomplete": (EXIT_EMPTY_REPLY, "Empty reply from server"),
+    # not HTTP/ at all (curl's HTTP/0.9), another version, a status code out of range
+    "status-line": (EXIT_UNSUPPORTED, "Received HTTP/0.9 when not allowed"),
+    "http-version": (EXIT_UNSUPPORTED, "Unsupported HTTP version in response"),
+    "status-code": (EXIT_UNSUPPORTED, "Unsupported response code in HTTP response"),
+    # bad chunking
+    "chunk-size": (EXIT_RECV, "Illegal or missing hexadecimal sequence in chunked-encoding"),
+    "chunk-data": (EXIT_RECV, "Malformed encoding found in chunked-encoding"),
+    "trailer": (EXIT_RECV, "Failed reading the chunked-encoded stream"),
+}
+"""The rules curl reports with a fixed message (each measured with curl 7.88.1)."""
+
+
+def _protocol(rule: str, message: str) -> tuple[int, str]:
+    """The exit code of a ProtocolError whose message has the details."""
+    if rule in ("body-incomplete", "head-incomplete"):
+        return EXIT_PARTIAL, f"Transferred a partial file: {message}"
+    if rule == "transfer-coding":
+        return EXIT_ENCODING, f"Error while processing content unencoding: {message}"
+    return EXIT_WEIRD_REPLY, f"Weird server reply: {message}"
 
 
 def _tls(exc: rawhttp.TLSError, message: str) -> tuple[int, str]:

@@ -5,20 +5,26 @@ follows the redirects with -L), and stream the body to stdout, -o FILE or -O, wi
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 import time
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import rawhttp
 
 from ._chain import chain_after
 from ._display import Progress, TraceDump, WireLog
 from ._exit import EXIT_HTTP_ERROR, EXIT_OK, EXIT_WRITE, CliError
-from ._request import Outgoing, make_session, outgoing
+from ._output import Output, dump_heads
+from ._request import Outgoing
 
-__all__ = ["Transfer", "fetch", "remote_name"]
+if TYPE_CHECKING:
+    from ._args import Operation
+
+__all__ = ["EXIT_RANGE", "Transfer", "fetch"]
+
+EXIT_RANGE = 33
+"""curl's exit code when a server ignores the range -C asks for."""
 
 
 class Transfer:
@@ -40,24 +46,26 @@ class Transfer:
         """The last response, when the last request was answered."""
         self.log: WireLog | None = None
         self.filename: str | None = None
+        self.heads_written = False
+        """The heads (-i, -D) were written: a later failure does not write them again."""
 
 
 async def fetch(
-    args: argparse.Namespace,
+    args: Operation,
+    request: Outgoing,
     out: IO[bytes] | None,
     err: IO[bytes],
-    transfer: Transfer | None = None,
+    t: Transfer,
+    session: rawhttp.Session,
 ) -> int:
-    """Run the transfer the options describe; exit 0 or an exception."""
-    t = Transfer() if transfer is None else transfer
-    request, remove = outgoing(args)
+    """Run the transfer ``args`` describe (one URL: ``request``) on ``session``; exit
+    0 or an exception."""
     t.method, t.url = request.method, request.url
     log = t.log = WireLog(args.verbose, err, stamp=args.trace_time)
     trace_file: IO[bytes] | None = None
     try:
-        async with make_session(args, remove, log) as session:
-            log.dump, trace_file = _open_trace(args, out, err)
-            await _run(session, request, args, out, t)
+        log.dump, trace_file = _open_trace(args, out, err)
+        await _run(session, request, args, out, t)
     finally:
         if t.end is None:
             t.end = time.monotonic()
@@ -70,12 +78,13 @@ async def fetch(
 
 
 def _open_trace(
-    args: argparse.Namespace, out: IO[bytes] | None, err: IO[bytes]
+    args: Operation, out: IO[bytes] | None, err: IO[bytes]
 ) -> tuple[TraceDump | None, IO[bytes] | None]:
     """The --trace/--trace-ascii dump and the file to close after (None for - and %)."""
     if args.trace is None:
         return None, None
-    name, ascii_only = args.trace
+    tag, name = args.trace
+    ascii_only = tag == "ascii"
     opened: IO[bytes] | None = None
     if name == "-":  # stdout, as in curl; "%" is stderr
         if out is None:
@@ -94,7 +103,7 @@ def _open_trace(
 async def _run(
     session: rawhttp.Session,
     request: Outgoing,
-    args: argparse.Namespace,
+    args: Operation,
     out: IO[bytes] | None,
     t: Transfer,
 ) -> None:
@@ -106,88 +115,88 @@ async def _run(
         request.url,
         headers=request.headers,
         content=request.content,
+        files=request.files,
+        auth=request.auth,
         timeout=request.timeout,
+        trace=t.log,
     )
+    output = Output(args, out)
+    failed = True
     try:
         async with stream as r:
             t.history, t.response = r.history, r
-            await _deliver(r, args, out, t)
+            await _deliver(r, args, output, t)
+        failed = False
     except BaseException as exc:
         if t.response is None:  # the Session raised: the chain is on the error
             t.history, t.response = chain_after(exc)
-        raise
-
-
-async def _deliver(
-    r: rawhttp.Response, args: argparse.Namespace, out: IO[bytes] | None, t: Transfer
-) -> None:
-    """-f's check, then the heads for -i/-I and the body, to stdout or a file."""
-    to_file = (args.output is not None and args.output != "-") or args.remote_name
-    opened: IO[bytes] | None = None
-    target: IO[bytes]
-    progress: Progress | None = None
-    try:
-        if args.fail and r.status >= 400:
-            raise CliError(EXIT_HTTP_ERROR, f"The requested URL returned error: {r.status}")
-        if to_file:
-            name = args.output if args.output is not None else remote_name(args.url)
-            try:
-                opened = open(name, "wb")  # noqa: SIM115, ASYNC230 - a local file, closed below
-            except OSError as exc:
-                raise CliError(EXIT_WRITE, f"Failed to open the output file: {exc}") from exc
-            target = opened
-            t.filename = name
-        elif out is None:
-            raise CliError(EXIT_WRITE, "Failure writing output: stdout is closed")
-        else:
-            target = out
-        if (args.include or args.head) and t.log is not None:
-            _write(target, b"".join(t.log.heads))
-        if args.head:
-            return
-        if to_file and not args.silent and sys.stderr.isatty():
-            length = r.headers.get("content-length", "")
-            decoded = args.compressed and "content-encoding" in r.headers
-            known = length.isdigit() and not decoded
-            progress = Progress(sys.stderr, int(length) if known else None)
-        chunks = r.iter_bytes() if args.compressed else r.iter_raw()
-        async for chunk in chunks:
-            _write(target, chunk)
-            if progress is not None:
-                progress.update(len(chunk))
-        try:
-            target.flush()
-        except OSError as exc:
-            raise CliError(EXIT_WRITE, f"Failure writing output: {exc}") from exc
-    except BaseException:
-        if opened is not None:
-            # what arrived stays in the file; the error to report is the first one
-            with contextlib.suppress(OSError):
-                opened.close()
+        if not t.heads_written:
+            _keep_heads(args, output, t)
         raise
     finally:
         t.end = time.monotonic()
+        t.filename = output.name
+        output.close(t.response, failed=failed)
+
+
+def _keep_heads(args: Operation, output: Output, t: Transfer) -> None:
+    """After a failure: the heads received so far (every hop's with -L) are written
+    for -D and -i as curl would have written them already; errors doing so are
+    dropped (the transfer's own error is the one to report)."""
+    heads = t.log.heads if t.log is not None else []
+    if not heads:
+        return
+    with contextlib.suppress(CliError):
+        dump_heads(args, heads, output.out)
+        if args.include or args.head:
+            output.write(b"".join(heads), t.response)
+
+
+async def _deliver(r: rawhttp.Response, args: Operation, output: Output, t: Transfer) -> None:
+    """-f's check, the heads for -D and -i/-I, then the body, to stdout or a file."""
+    failed = r.status >= 400 and (args.fail or args.fail_with_body)
+    if failed and not args.fail_with_body:
+        raise CliError(EXIT_HTTP_ERROR, f"The requested URL returned error: {r.status}")
+    if args.continue_at is not None and 200 <= r.status < 300 and r.status != 206:
+        raise CliError(
+            EXIT_RANGE, "HTTP server doesn't seem to support byte ranges. Cannot resume."
+        )
+    heads = t.log.heads if t.log is not None else []
+    dump_heads(args, heads, output.out)
+    if args.include or args.head:
+        output.write(b"".join(heads), r)
+    else:
+        output.target(r)  # an empty body still makes its (empty) file
+    t.heads_written = True
+    if args.head:
+        return
+    progress = _progress(r, args, output)
+    try:
+        chunks = r.iter_bytes() if args.compressed else r.iter_raw()
+        async for chunk in chunks:
+            output.write(chunk, r)
+            if progress is not None:
+                progress.update(len(chunk))
+        output.flush()
+    finally:
         if progress is not None:
             progress.finish()
-        if opened is not None and not opened.closed:
-            try:
-                opened.close()
-            except OSError as exc:
-                raise CliError(EXIT_WRITE, f"Failure writing output: {exc}") from exc
+    if failed:
+        raise CliError(EXIT_HTTP_ERROR, f"The requested URL returned error: {r.status}")
 
 
-def _write(target: IO[bytes], data: bytes) -> None:
-    try:
-        target.write(data)
-    except OSError as exc:
-        raise CliError(EXIT_WRITE, f"Failure writing output: {exc}") from exc
-
-
-def remote_name(url: str) -> str:
-    """-O: the last segment of the URL's path; exit 23 when it is empty."""
-    path = url.split("#", 1)[0].split("?", 1)[0]
-    after_scheme = path.split("://", 1)[-1]
-    name = after_scheme.split("/", 1)[1].rsplit("/", 1)[-1] if "/" in after_scheme else ""
-    if not name:
-        raise CliError(EXIT_WRITE, "Remote file name has no length")
-    return name
+def _progress(r: rawhttp.Response, args: Operation, output: Output) -> Progress | None:
+    """The meter on stderr, as curl's: whenever the body does not go to a terminal,
+    never with -s."""
+    if args.silent or sys.stderr is None:
+        return None
+    if not output.to_file:
+        try:
+            if output.out is None or output.out.isatty():
+                return None
+        except (OSError, ValueError):
+            return None
+    length = r.headers.get("content-length", "")
+    decoded = args.compressed and "content-encoding" in r.headers
+    known = length.isdigit() and not decoded
+    return Progress(sys.stderr, int(length) if known else None)

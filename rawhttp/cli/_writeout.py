@@ -16,19 +16,21 @@ nothing and gives a warning.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 import time
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import rawhttp
 
 from ._exit import CliError
 from ._request import arg_url, read_data
 from ._transfer import Transfer
+
+if TYPE_CHECKING:
+    from ._args import Operation
 
 __all__ = [
     "VARIABLES",
@@ -59,9 +61,11 @@ CODES: Final = frozenset({"http_code", "response_code"})
 NUMBERS: Final = frozenset(
     {
         "exitcode",
+        "local_port",
         "num_connects",
         "num_headers",
         "num_redirects",
+        "remote_port",
         "size_download",
         "size_header",
         "size_request",
@@ -77,6 +81,9 @@ TEXTS: Final = frozenset(
         "content_type",
         "errormsg",
         "filename_effective",
+        "header_json",
+        "local_ip",
+        "remote_ip",
         "http_version",
         "method",
         "redirect_url",
@@ -86,10 +93,13 @@ TEXTS: Final = frozenset(
     }
 )
 
+STREAMS: Final = frozenset({"stdout", "stderr"})
+"""``%{stdout}`` and ``%{stderr}``: where the text after them goes."""
+
 ONERROR: Final = "onerror"
 """Stops the output here when the transfer succeeded (``exitcode`` 0)."""
 
-VARIABLES: Final = TIMES | CODES | NUMBERS | TEXTS | {ONERROR}
+VARIABLES: Final = TIMES | CODES | NUMBERS | TEXTS | STREAMS | {ONERROR}
 """Every variable name this formatter knows.  A known variable missing from the
 values writes nothing (like curl's for information the transfer does not have)."""
 
@@ -117,11 +127,32 @@ def write_out(
     values: Mapping[str, Value],
     headers: Mapping[str, str] | None = None,
 ) -> tuple[str, list[str]]:
-    """The text for ``fmt`` with ``values`` substituted, and warnings for unknown
-    variables.  ``headers`` maps lower-case names to values of the last response,
-    for ``%header{name}``."""
+    """The text for ``fmt`` with ``values`` substituted (wherever each part goes), and
+    warnings for unknown variables.  ``headers`` maps lower-case names to values of
+    the last response, for ``%header{name}``."""
+    parts, warnings = write_out_parts(fmt, values, headers)
+    return "".join(text for _, text in parts), warnings
+
+
+def write_out_parts(
+    fmt: str,
+    values: Mapping[str, Value],
+    headers: Mapping[str, str] | None = None,
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The text for ``fmt`` as (destination, text) parts: ``"-"`` stdout, ``"%"``
+    stderr, else a file name (``">>name"``: appended), as ``%{stdout}``,
+    ``%{stderr}`` and ``%output{name}`` switch it; and the warnings."""
+    parts: list[tuple[str, str]] = []
+    where = "-"
     out: list[str] = []
     warnings: list[str] = []
+
+    def switch(to: str) -> None:
+        nonlocal where, out
+        if out:
+            parts.append((where, "".join(out)))
+        where, out = to, []
+
     i, n = 0, len(fmt)
     while i < n:
         c = fmt[i]
@@ -143,17 +174,23 @@ def write_out(
                 elif name == ONERROR:
                     if not values.get("exitcode"):
                         break
+                elif name in STREAMS:
+                    switch("-" if name == "stdout" else "%")
                 elif name in values:
                     out.append(_format(name, values[name]))
-            elif fmt.startswith("header{", i + 1):
+            elif fmt.startswith(("header{", "output{"), i + 1):
                 end = fmt.find("}", i + 8)
                 if end == -1:
-                    out.append("%header{")
+                    out.append(fmt[i : i + 8])
                     i += 8
                     continue
-                value = (headers or {}).get(fmt[i + 8 : end].lower())
-                if value is not None:
-                    out.append(value)
+                argument = fmt[i + 8 : end]
+                if fmt[i + 1] == "o":
+                    switch(argument if argument not in ("-", "%") else f"./{argument}")
+                else:
+                    value = (headers or {}).get(argument.lower())
+                    if value is not None:
+                        out.append(value)
                 i = end + 1
             else:
                 out.append(c + nxt)
@@ -164,7 +201,23 @@ def write_out(
         else:
             out.append(c)
             i += 1
-    return "".join(out), warnings
+    switch("-")
+    return parts, warnings
+
+
+def header_json(r: rawhttp.Response) -> str:
+    """``%{header_json}``: the response's fields as curl writes them, a JSON object of
+    lower-case names to lists of values, one name per line, in order of appearance."""
+    import json
+
+    fields: dict[str, list[str]] = {}
+    for name, value in r.headers.items():
+        fields.setdefault(name.lower(), []).append(os.fsdecode(value.encode("latin-1")))
+    lines = [
+        f"{json.dumps(name)}:[{','.join(json.dumps(v) for v in values)}]"
+        for name, values in fields.items()
+    ]
+    return "{" + ",\n".join(lines) + "\n}"
 
 
 # -- the values of a run --------------------------------------------------------------
@@ -181,7 +234,7 @@ def read_format(value: str) -> str:
 
 
 def write_out_values(
-    args: argparse.Namespace, t: Transfer, code: int, message: str
+    args: Operation, t: Transfer, code: int, message: str
 ) -> tuple[dict[str, Value], dict[str, str]]:
     """The -w variables of the run, and the headers of the last response (lower-case
     names, first value of each) for %header{name}.  What the values mean:
@@ -248,6 +301,10 @@ def write_out_values(
             values["num_headers"] = log.heads[-1].count(b"\n") - 2  # CRLF or bare LF heads
         if r.next_url is not None:
             values["redirect_url"] = r.next_url
+        values["header_json"] = header_json(r)
+        for side, address in (("remote", r.remote_address), ("local", r.local_address)):
+            if address is not None:
+                values[f"{side}_ip"], values[f"{side}_port"] = address
     values["speed_download"] = int(values["size_download"]) / total if total > 0 else 0
     values["speed_upload"] = int(values["size_upload"]) / total if total > 0 else 0
     return values, headers
@@ -294,13 +351,25 @@ def _times(responses: list[rawhttp.Response]) -> dict[str, Value]:
     }
 
 
-def report(args: argparse.Namespace, fmt: str, t: Transfer, code: int, message: str) -> None:
-    """Write the -w text on stdout, warnings on stderr; a failure to write is no error,
-    as in curl."""
+def report(args: Operation, fmt: str, t: Transfer, code: int, message: str) -> None:
+    """Write the -w text (on stdout unless it switches), warnings on stderr; a failure
+    to write is no error, as in curl."""
     values, headers = write_out_values(args, t, code, message)
-    text, warnings = write_out(fmt, values, headers)
+    parts, warnings = write_out_parts(fmt, values, headers)
     for warning in warnings:
         sys.stderr.write(f"rawhttp: {warning}\n")
-    if sys.stdout is not None:
+    for where, text in parts:
+        data = os.fsencode(text)
         with contextlib.suppress(OSError):
-            sys.stdout.buffer.write(os.fsencode(text))
+            if where == "-":
+                if sys.stdout is not None:
+                    sys.stdout.flush()
+                    sys.stdout.buffer.write(data)
+            elif where == "%":
+                sys.stderr.flush()
+                sys.stderr.buffer.write(data)
+                sys.stderr.buffer.flush()
+            else:
+                append = where.startswith(">>")
+                with open(where.removeprefix(">>"), "ab" if append else "wb") as f:
+                    f.write(data)
