@@ -9,14 +9,14 @@ ending the trailer section.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Final
 
 from ._config import Clock, Limits
 from ._exceptions import IncompleteBody, ProtocolError, ReadError, ReadTimeout, translate
 from ._headers import Headers
-from ._http11 import buffered, read_section, receive_buffer
+from ._http11 import read_section
 from ._parse import BodyKind, Framing, parse_chunk_size
+from ._reader import Reader
 
 __all__ = ["READ_CHUNK", "WHOLE_READ", "BodyReader"]
 
@@ -40,17 +40,18 @@ class BodyReader:
     lines, the line ending after each chunk's data (CRLF or a bare LF), the last
     chunk and the trailer section.
 
-    Bytes a plain StreamReader already holds are taken from its buffer directly: no
-    await, no timer, one copy.  Only when they run out does it wait, through
-    ``readline()``/``read()``/``readexactly()`` under the read timeout, which so
-    bounds each wait for bytes.  Both ways apply the same grammar and limits.
+    One way for every byte: take what the :class:`Reader` already holds (no await,
+    no timer, one copy), and only when that is not enough wait for more under the
+    read timeout, which so bounds each wait for body bytes.  The chunked framing is
+    decoded here, from the buffered bytes, and nowhere else.
     """
 
     __slots__ = (
-        "_buffer",
         "_chunk_left",
+        "_ending",
         "_read",
         "_reader",
+        "_trailer",
         "clock",
         "done",
         "kind",
@@ -61,19 +62,16 @@ class BodyReader:
         "wire_bytes",
     )
 
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        framing: Framing,
-        limits: Limits,
-        clock: Clock,
-    ) -> None:
+    def __init__(self, reader: Reader, framing: Framing, limits: Limits, clock: Clock) -> None:
         self._reader = reader
-        self._buffer = receive_buffer(reader)
         self.kind = framing.kind
         self.remaining = framing.length
         """Content-Length bodies: the bytes still to come (other framings: 0)."""
         self._chunk_left = 0
+        self._ending = False
+        """Chunked: a chunk's data was taken, its line ending (CRLF or LF) was not."""
+        self._trailer = False
+        """Chunked: the last chunk was taken, the trailer section comes next."""
         self.limits = limits
         self.clock = clock
         """The deadlines of the request this body answers."""
@@ -103,212 +101,134 @@ class BodyReader:
     async def read_chunk(self, size: int = READ_CHUNK) -> bytes:
         if self.done:
             return b""
-        buffer = self._buffer
-        # exception(): like StreamReader's read methods, raise a stored error
-        # (through the stream path) before handing out buffered bytes.
-        if buffer and self._reader.exception() is None:
-            if self.kind is BodyKind.CHUNKED:
-                data = self._take_chunked(buffer, size)
-            else:
-                data = self._take(buffer, size)
-            if data or self.done:
-                return data
-        if self.kind is BodyKind.LENGTH and buffered(self._reader):
-            # Bytes are already buffered: read() returns at once, so no timer is needed.
-            with translate(ReadError, ReadTimeout):
-                data = await self._read_length(size)
-            self.received += len(data)
-            self.wire_bytes += len(data)
-            return data
+        reader = self._reader
         with translate(ReadError, ReadTimeout):
-            async with asyncio.timeout_at(self.clock.until(self._read)):
-                if self.kind is BodyKind.LENGTH:
-                    data = await self._read_length(size)
-                elif self.kind is BodyKind.CHUNKED:
-                    data = await self._read_chunked(size)
-                else:
-                    data = await self._reader.read(size)
-                    if not data:
-                        self.done = True
-        self.received += len(data)
-        self.wire_bytes += len(data)
+            data = self._take(size)
+            if not data and not self.done:
+                data = await self._wait_and_take(size)
+        if reader.observer is not None:
+            await reader.observer.flush()
         return data
 
-    def _consume(self, buffer: bytearray, n: int) -> None:
-        """Delete ``n`` bytes from the front of the buffer, then let the transport read
-        again if the reader paused it, as StreamReader's read methods do (with its
-        private ``_maybe_resume_transport()``; without it the next wait resumes it).
-
-        One del per piece handed out, as ``StreamReader.read()`` makes, so the
-        buffer's memory is freed and allocated in the same rhythm as through the
-        public methods.  Deferring the dels to free the whole buffer at once saves
-        the copies a shrinking bytearray makes, but was measured to make glibc trim
-        its heap after more receives, and faulting those pages in again costs more."""
-        del buffer[:n]
-        self.wire_bytes += n
-        resume = getattr(self._reader, "_maybe_resume_transport", None)
-        if resume is not None:
-            resume()
-
-    def _take(self, buffer: bytearray, size: int) -> bytes:
-        """The next buffered piece of a length- or close-delimited body."""
-        n = len(buffer)
-        if self.kind is BodyKind.LENGTH and self.remaining < n:
-            n = self.remaining
-        if size < n:
-            n = size
-        if n <= 0:
-            return b""
-        # One copy, as StreamReader.read() makes on 3.12+; the temporary memoryview
-        # is released before the del (a live export would forbid resizing).
-        data = bytes(memoryview(buffer)[:n])
-        self._consume(buffer, n)
-        self.received += n
-        if self.kind is BodyKind.LENGTH:
-            self.remaining -= n
-            if not self.remaining:
-                self.done = True
-        return data
-
-    def _take_chunked(self, buffer: bytearray, size: int) -> bytes:
-        """The next piece of a chunked body decoded from the buffered bytes alone.
-
-        A size line, chunk data and the line ending after the data are taken only
-        when there whole; b"" with ``done`` false means the stream path has to wait
-        for more.  A size line not whole within the limit, a trailer section, and
-        a chunk's last byte while its line ending has not arrived are left to the
-        stream path, so both ways accept and refuse exactly the same bytes.  What one
-        call takes is deleted from the buffer at once (see ``_consume``).
-        """
-        start = 0
-        left = self._chunk_left
-        if not left:
-            start = buffer.find(b"\n", 0, self.limits.max_chunk_line) + 1
-            if not start:
-                return b""
-            left = parse_chunk_size(bytes(memoryview(buffer)[:start]))
-            if not left:  # the last chunk: done here only when no trailer follows
-                empty = buffer[start : start + 2]
-                if empty == b"\r\n":
-                    self._consume(buffer, start + 2)
-                elif empty[:1] == b"\n":
-                    self._consume(buffer, start + 1)
-                else:
+    async def _wait_and_take(self, size: int) -> bytes:
+        """Nothing buffered to hand out: wait for bytes (one timer for all the waits)."""
+        reader = self._reader
+        timer = None
+        try:
+            while True:
+                if self._trailer:  # read_section keeps its own deadline
+                    if timer is not None:
+                        reader.disarm(timer)
+                        timer = None
+                    await self._read_trailers()
                     return b""
-                self.done = True
-                return b""
-            self._chunk_left = left
-        end = len(buffer)
-        if start + size < end:
-            end = start + size
-        ending = 0
-        if start + left <= end:  # the chunk's data ends here: its line ending must follow
-            end = start + left
-            ending = _data_ending(buffer[end : end + 2])
-            if not ending:  # not arrived (whole): the stream path takes the last byte
-                end -= 1
-        if end <= start:
-            if start:
-                self._consume(buffer, start)
-            return b""
-        data = bytes(memoryview(buffer)[start:end])
-        n = end - start
-        left -= n
-        self._chunk_left = left
-        self._consume(buffer, end + ending if not left else end)
-        self.received += n
+                if reader.eof:
+                    self._ended()
+                    return b""
+                if timer is None:
+                    timer = reader.arm(self.clock.until(self._read))
+                await reader.more()
+                data = self._take(size)
+                if data or self.done:
+                    return data
+        finally:
+            if timer is not None:
+                reader.disarm(timer)
+
+    def _take(self, size: int) -> bytes:
+        """The next piece from the buffered bytes alone; b"" when more must come."""
+        kind = self.kind
+        if kind is BodyKind.CHUNKED:
+            return self._take_chunked(size)
+        if kind is BodyKind.LENGTH and self.remaining < size:
+            size = self.remaining
+        data = self._reader.take(size)
+        n = len(data)
+        if n:
+            self.received += n
+            self.wire_bytes += n
+            if kind is BodyKind.LENGTH:
+                self.remaining -= n
+                if not self.remaining:
+                    self.done = True
         return data
 
-    async def _read_length(self, size: int) -> bytes:
-        data = await self._reader.read(min(self.remaining, size))
-        if not data:
+    def _take_chunked(self, size: int) -> bytes:
+        """Decode chunked framing from the buffered bytes: the next piece of a chunk's
+        data (never more than one chunk's), or b"" when more must come first (or the
+        trailer section is next, ``_trailer``)."""
+        reader = self._reader
+        while not self._trailer:
+            left = self._chunk_left
+            if left:
+                data = reader.take(left if left < size else size)
+                n = len(data)
+                if n:
+                    self._chunk_left = left - n
+                    self.received += n
+                    self.wire_bytes += n
+                    if n == left:  # the chunk's end: its line ending too, when buffered
+                        self._ending = True
+                        self._take_ending()
+                return data
+            if self._ending and not self._take_ending():
+                return b""
+            line = reader.take_line(self.limits.max_chunk_line, "chunk size line")
+            if line is None:
+                return b""
+            self.wire_bytes += len(line)
+            self._chunk_left = parse_chunk_size(line)
+            self._trailer = not self._chunk_left
+        return b""
+
+    def _take_ending(self) -> bool:
+        """Take the line ending after a chunk's data (CRLF or a bare LF) when it is
+        buffered; False when it has not arrived (whole) yet."""
+        ending = self._reader.peek(2)
+        if ending == b"\r\n" or ending[:1] == b"\n":
+            n = 2 if ending[:1] == b"\r" else 1
+            self._reader.skip(n)
+            self.wire_bytes += n
+            self._ending = False
+            return True
+        if ending == b"\r" or not ending:
+            return False
+        raise ProtocolError(f"chunk data not followed by CRLF or LF: {ending!r}", rule="chunk-data")
+
+    def _ended(self) -> None:
+        """The connection ended and nothing is buffered for this body."""
+        if self.kind is BodyKind.CLOSE:
+            self.done = True
+            return
+        if self.kind is BodyKind.LENGTH:
             raise IncompleteBody(
                 f"connection closed after {self.received} of "
                 f"{self.received + self.remaining} body bytes",
                 received=self.received,
                 expected=self.received + self.remaining,
             )
-        self.remaining -= len(data)
-        if not self.remaining:
-            self.done = True
-        return data
+        raise IncompleteBody(
+            "connection closed in the middle of a chunked body", received=self.received
+        )
 
-    async def _read_chunked(self, size: int) -> bytes:
-        """The stream path; ``read_chunk`` counts the body bytes it returns, the
-        framing it reads is counted into ``wire_bytes`` here."""
-        reader = self._reader
-        if not self._chunk_left:
-            line = await reader.readline()
-            if not line.endswith(b"\n"):
-                raise IncompleteBody(
-                    "connection closed in the middle of a chunked body", received=self.received
-                )
-            if len(line) > self.limits.max_chunk_line:
-                raise ProtocolError(
-                    f"chunk size line longer than {self.limits.max_chunk_line} bytes",
-                    rule="limit",
-                )
-            chunk = parse_chunk_size(line)
-            self.wire_bytes += len(line)
-            if chunk == 0:
-                self.trailers, section = await _read_trailers(reader, self.limits, self.received)
-                self.wire_bytes += section
-                self.done = True
-                return b""
-            self._chunk_left = chunk
-        data = await reader.read(min(self._chunk_left, size))
-        if not data:
-            raise IncompleteBody(
-                "connection closed in the middle of a chunked body", received=self.received
+    async def _read_trailers(self) -> None:
+        """The trailer section after the last chunk, as ``read_section`` reads it; a
+        field line it refuses breaks the rule ``"trailer"`` (the limits stay
+        ``"limit"``), and a section cut off is an incomplete body."""
+        deadline = self.clock.until(self._read)
+        try:
+            self.trailers, section = await read_section(
+                self._reader, self.limits, "trailer", deadline
             )
-        self._chunk_left -= len(data)
-        if not self._chunk_left:
-            # The line ending after the data: CRLF or a bare LF.  readline() takes
-            # nothing after a LF, and a CRLF in one read is one trace event.
-            ending = await reader.readline()
-            if ending != b"\r\n" and ending != b"\n":
-                if not ending.endswith(b"\n"):
-                    raise IncompleteBody(
-                        "connection closed in the middle of a chunked body", received=self.received
-                    )
-                raise ProtocolError(
-                    f"chunk data not followed by CRLF or LF: {ending[:80]!r}", rule="chunk-data"
-                )
-            self.wire_bytes += len(ending)
-        return data
-
-
-def _data_ending(ending: bytearray) -> int:
-    """How long the line ending after a chunk's data is, from the (up to two) bytes
-    buffered after the data: 2 for CRLF, 1 for a bare LF, 0 when they may still
-    become one (nothing yet, or a CR alone).  Anything else is refused, as the
-    stream path refuses any line there but an empty one."""
-    if ending == b"\r\n":
-        return 2
-    if ending[:1] == b"\n":
-        return 1
-    if ending == b"\r" or not ending:
-        return 0
-    raise ProtocolError(
-        f"chunk data not followed by CRLF or LF: {bytes(ending)!r}", rule="chunk-data"
-    )
+        except IncompleteBody as exc:
+            raise IncompleteBody(str(exc), received=self.received) from None
+        except ProtocolError as exc:
+            if exc.rule in _FIELD_RULES:
+                raise ProtocolError(str(exc), rule="trailer") from None
+            raise
+        self.wire_bytes += section
+        self.done = True
 
 
 _FIELD_RULES = frozenset(("header-line", "header-value", "obs-fold"))
 """The rules of a field line: broken in the trailer section, they are the "trailer" rule."""
-
-
-async def _read_trailers(
-    reader: asyncio.StreamReader, limits: Limits, received: int
-) -> tuple[Headers, int]:
-    """The trailer section after the last chunk, as ``read_section`` reads it; a field
-    line it refuses breaks the rule ``"trailer"`` (the limits stay ``"limit"``), and a
-    section cut off is an incomplete body of ``received`` bytes."""
-    try:
-        return await read_section(reader, limits, "trailer")
-    except IncompleteBody as exc:
-        raise IncompleteBody(str(exc), received=received) from None
-    except ProtocolError as exc:
-        if exc.rule in _FIELD_RULES:
-            raise ProtocolError(str(exc), rule="trailer") from None
-        raise

@@ -1,4 +1,4 @@
-"""Connections: where a socket is opened (``asyncio.open_connection``) and closed, the
+"""Connections: where a socket is opened (:mod:`rawhttp._open`) and closed, the
 connect timeout applied, the addresses of both ends recorded, and where reuse is
 decided (:meth:`Connection.reusable`)."""
 
@@ -11,11 +11,14 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any, Final
+from typing import Any
 
 from ._config import DEFAULT_LIMITS, Limits
 from ._exceptions import ConnectError, ConnectTimeout, translate
+from ._open import open_connection, open_unix_connection, start_tls
+from ._protocol import Writer
 from ._proxy import Proxy
+from ._reader import Reader
 from ._timings import Timings
 from ._tunnel import open_tunnel
 from ._url import URL
@@ -29,22 +32,6 @@ PoolKey = tuple[str, str, int, object]
 """(scheme, host, port, TLS configuration and proxy): connections are shared only
 within one key.  Plain http through a proxy uses ("http-proxy", proxy host, proxy
 port, credentials): one such connection carries requests for any origin."""
-
-STREAM_LIMIT: Final = 1024 * 1024
-"""StreamReader buffer limit.  asyncio's default (64 KiB) pauses the socket so
-often that large bodies are read at a fraction of loopback speed; 1 MiB lets
-the transport keep reading.  It also bounds one ``readline()``; the header
-limits in :class:`rawhttp.Limits` are enforced by the parser on top of it."""
-
-RECEIVE_SIZE: Final = 128 * 1024
-"""Bytes asked of the socket per receive on plain connections (asyncio's selector
-transport reads 256 KiB, its ``max_size``).  Measured with bench/run.py (big and
-chunked bodies, nginx on loopback): with 256 KiB receives the blocks StreamReader
-allocates and frees are large enough for glibc to give heap memory back to the
-kernel after almost every receive and fault it in again on the next (about 330
-minor page faults per MB); with 128 KiB there are none, and a 100 MiB body streams
-about 1.6-2x faster (96 KiB: no faults either, a little slower).  TLS connections
-read through the SSL protocol's own buffer and are left as they are."""
 
 _ids = itertools.count(1)
 
@@ -62,7 +49,8 @@ _IDLE, _CLOSED = ConnState.IDLE, ConnState.CLOSED  # module constants: read per 
 
 
 class Connection:
-    """One HTTP/1.1 connection: a StreamReader/StreamWriter pair and its bookkeeping."""
+    """One HTTP/1.1 connection: its :class:`Reader` and :class:`Writer`, and its
+    bookkeeping."""
 
     __slots__ = (
         "addresses",
@@ -80,8 +68,8 @@ class Connection:
 
     def __init__(
         self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        reader: Reader,
+        writer: Writer,
         key: PoolKey,
         label: str,
     ) -> None:
@@ -142,9 +130,7 @@ class Connection:
             async with asyncio.timeout_at(deadline):
                 if unix_socket is not None:
                     label += f" via {unix_socket}"
-                    reader, writer = await asyncio.open_unix_connection(
-                        unix_socket, limit=STREAM_LIMIT
-                    )
+                    reader, writer = await open_unix_connection(unix_socket)
                 elif proxy is None:
                     host, port = (url.host, url.port) if connect_to is None else connect_to
                     if connect_to is not None:
@@ -161,12 +147,10 @@ class Connection:
                     connected = time.monotonic()
                     if ssl_context is not None:
                         with translate(ConnectError, ConnectTimeout, tls=True):
-                            await writer.start_tls(ssl_context, server_hostname=url.host)
+                            await start_tls(writer, ssl_context, url.host)
                 except BaseException:
                     writer.transport.abort()
                     raise
-        if ssl_context is None and hasattr(writer.transport, "max_size"):
-            writer.transport.max_size = RECEIVE_SIZE
         if timings is not None:
             timings.connect = connected - started
             if tls:
@@ -180,9 +164,10 @@ class Connection:
         return conn
 
     def park(self, now: float) -> None:
-        """Into the pool: idle from ``now``."""
+        """Into the pool: idle from ``now``, its receive buffer back to its first size."""
         self.state = ConnState.IDLE
         self.idle_since = now
+        self.reader.relax()
 
     def take(self) -> None:
         """Out of the pool (or handed straight on): carrying a request."""
@@ -201,10 +186,6 @@ class Connection:
         (:meth:`end_exchange`), when it idled longer than ``keepalive_expiry``, and when
         the server closed or reset it or sent bytes nobody asked for (a stale or
         misbehaving connection: its next response could not be trusted).
-
-        StreamReader has no public way to ask whether EOF came or bytes are
-        buffered, hence its private ``_eof`` and ``_buffer`` (until rawhttp owns its
-        receive path).
         """
         state = self.state
         if state is _CLOSED or not self.keep_alive:
@@ -217,8 +198,8 @@ class Connection:
             return False
         reader = self.reader
         return not (
-            getattr(reader, "_eof", False)
-            or getattr(reader, "_buffer", b"")
+            reader.eof
+            or reader.buffered
             or reader.exception() is not None
             or self.writer.transport.is_closing()
         )
@@ -259,14 +240,14 @@ def _address(info: object) -> Address | None:
 
 async def _open_tcp(
     host: str, port: int, local_address: str | None, happy_eyeballs_delay: float | None
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+) -> tuple[Reader, Writer]:
     """The one place a TCP connection is opened.  An IP address is connected to
     directly; a name is resolved and its addresses tried as RFC 8305 describes
     (see :func:`_connect_race`), and the winning socket handed to
-    ``asyncio.open_connection``."""
+    :func:`rawhttp._open.open_connection`."""
     local_addr = None if local_address is None else (local_address, 0)
     if _is_ip(host):
-        return await asyncio.open_connection(host, port, limit=STREAM_LIMIT, local_addr=local_addr)
+        return await open_connection(host, port, local_addr=local_addr)
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     if local_address is not None:  # only addresses of the local address's family can work
@@ -275,7 +256,7 @@ async def _open_tcp(
         if not infos:
             raise ConnectError(f"{host} has no address of the family of {local_address}")
     sock = await _connect_race(_interleave(infos), happy_eyeballs_delay, local_addr)
-    return await asyncio.open_connection(sock=sock, limit=STREAM_LIMIT)
+    return await open_connection(sock=sock)
 
 
 AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
@@ -359,7 +340,7 @@ def _is_ip(host: str) -> bool:
 
 async def _open_proxy(
     proxy: Proxy, local_address: str | None, happy_eyeballs_delay: float | None
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+) -> tuple[Reader, Writer]:
     """TCP to the proxy; a failure names the proxy rather than the origin."""
     try:
         with translate(ConnectError, ConnectTimeout):

@@ -10,7 +10,6 @@ back to whoever lent it (``release``).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import NamedTuple
@@ -21,6 +20,8 @@ from ._config import Clock, Limits
 from ._connection import Connection
 from ._exceptions import ProtocolError
 from ._http11 import Head, receive_head, send_request, send_streamed, wait_for_continue
+from ._protocol import Writer
+from ._reader import Reader
 from ._request import Request
 from ._response import Response
 from ._timings import Timings
@@ -72,10 +73,12 @@ async def exchange(
     limits = lender.limits
     reader, writer = conn.reader, conn.writer
     if request.trace is not None:
-        reader, writer, emitter = tracing(request.trace, conn.id, reader, writer)
+        writer, emitter = tracing(request.trace, conn.id, reader, writer)
         conn.on_close = emitter.closed
         if not reused:
             await emitter.emit("connect", conn.connect_data())
+    elif reader.observer is not None:  # traced by an earlier request
+        reader.observer = None
     if expecting:
         sent = await _send_expecting(reader, writer, request, head, limits)
         response_head, written, sent_at = sent.head, sent.bytes_sent, sent.sent_at
@@ -87,6 +90,8 @@ async def exchange(
             reader, request.method, limits, request.clock, request.on_head
         )
         interim_size, withheld = 0, False
+    if reader.observer is not None:
+        await reader.observer.flush()
     first_byte_at = response_head.first_byte_at
     sent_at = min(sent_at, first_byte_at)  # a final answer to Expect came first
     timings.reused = reused
@@ -121,8 +126,8 @@ async def exchange(
 
 
 async def _send_expecting(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
+    reader: Reader,
+    writer: Writer,
     request: Request,
     head: bytes,
     limits: Limits,
@@ -139,9 +144,7 @@ async def _send_expecting(
     return Sent(final, sent, sent_at, interim, False)
 
 
-async def _send_body(
-    writer: asyncio.StreamWriter, head: bytes, body: RequestBody | None, clock: Clock
-) -> int:
+async def _send_body(writer: Writer, head: bytes, body: RequestBody | None, clock: Clock) -> int:
     """Write ``head`` (may be empty) and the body; the number of bytes written."""
     if body is None or body.data is not None:
         data = None if body is None else body.data
@@ -151,8 +154,8 @@ async def _send_body(
 
 
 async def _expect_continue(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
+    reader: Reader,
+    writer: Writer,
     request: Request,
     head: bytes,
     limits: Limits,

@@ -1,11 +1,12 @@
 """HTTP/1.1 on a stream: write the request, read the response head (the body is read
 by :mod:`rawhttp._body_reader`).  The write timeout and the read timeout of the head
-are applied here.
+are applied here, and here is the one reader of header (and trailer) sections.
 
-The stream code is thin: it calls ``readline()``/``readexactly()``/``read()``,
-enforces the configured limits, applies the timeouts and hands each line to a
-pure parsing function in :mod:`rawhttp._parse`.  Every blocking call sits in a
-``translate`` block, so no native error escapes.
+The stream code is thin: it takes lines from the :class:`rawhttp._reader.Reader`
+(a whole section at once when it is buffered), enforces the configured limits,
+applies the timeouts and hands each line to a pure parsing function in
+:mod:`rawhttp._parse`.  Every blocking call sits in a ``translate`` block, so no
+native error escapes.
 
 A line ends at LF, with or without a CR before it (see :mod:`rawhttp._parse`): so
 an empty line, which ends a header or trailer section, is CRLF or a bare LF, and so
@@ -15,10 +16,9 @@ is the line ending after a chunk's data.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from ._body import RequestBody
 from ._config import Clock, Limits
@@ -42,10 +42,11 @@ from ._parse import (
     body_framing,
     parse_status_line,
 )
+from ._protocol import Writer
+from ._reader import Reader
 
 __all__ = [
     "Head",
-    "buffered",
     "read_fields",
     "read_section",
     "receive_head",
@@ -56,12 +57,9 @@ __all__ = [
 
 SMALL_BODY = 64 * 1024
 """A request body up to this size is written together with its head, in one write."""
-
-
-def buffered(reader: asyncio.StreamReader) -> int:
-    """How many received bytes the reader holds.  StreamReader has no public way to
-    ask; rawhttp uses it to skip a timer when a read cannot block."""
-    return len(getattr(reader, "_buffer", b""))
+MAX_LINE = 1024 * 1024
+"""The longest status line read while waiting for ``100 Continue`` (the limits apply
+when it is parsed)."""
 
 
 class Head(NamedTuple):
@@ -76,9 +74,7 @@ class Head(NamedTuple):
     """``time.monotonic()`` when the first status line arrived (time to first byte)."""
 
 
-async def send_request(
-    writer: asyncio.StreamWriter, head: bytes, body: bytes | None, clock: Clock
-) -> None:
+async def send_request(writer: Writer, head: bytes, body: bytes | None, clock: Clock) -> None:
     """Write the request head and body, then wait until the transport accepted them."""
     with translate(WriteError, WriteTimeout):
         if body:
@@ -89,14 +85,14 @@ async def send_request(
                 writer.write(body)
         else:
             writer.write(head)
-        if type(writer) is asyncio.StreamWriter and not writer.transport.get_write_buffer_size():
-            return  # the kernel took every byte: nothing to wait for, no timer needed
+        if type(writer) is Writer and not writer.must_drain:
+            return  # the transport takes more: nothing to wait for, no timer needed
         async with asyncio.timeout_at(clock.until(clock.timeout.write)):
             await writer.drain()
 
 
 async def send_streamed(
-    writer: asyncio.StreamWriter,
+    writer: Writer,
     head: bytes,
     body: RequestBody,
     clock: Clock,
@@ -136,7 +132,7 @@ async def send_streamed(
 
 
 async def receive_head(
-    reader: asyncio.StreamReader,
+    reader: Reader,
     method: str,
     limits: Limits,
     clock: Clock,
@@ -151,7 +147,7 @@ async def receive_head(
     ``first_line`` is a status line the caller already read (while waiting for
     100 Continue); with ``single`` the first head read is returned, 1xx or not
     (after ``on_informational`` saw it), so that the caller can decide about the
-    request body.
+    request body.  The read timeout bounds the whole head (each head, with 1xx).
     """
     informational = 0
     first = True
@@ -160,32 +156,37 @@ async def receive_head(
     line = first_line
     while True:
         with translate(ReadError, ReadTimeout):
-            async with asyncio.timeout_at(clock.until(clock.timeout.read)):
-                if line is None:
-                    try:
-                        line = await reader.readline()
-                    except OSError as exc:
-                        # Nothing of a response arrived: an idempotent request may be retried.
-                        if first:
-                            raise ResetBeforeResponse(
-                                f"connection failed before the response began: {exc}"
-                            ) from exc
-                        raise
-                if first:
-                    first_byte_at = time.monotonic()
-                if not line.endswith(b"\n"):
-                    if not line and first:
-                        raise NoResponse("server closed the connection without sending a response")
-                    raise ProtocolError(
-                        f"connection closed in the middle of the status line: {line[:80]!r}",
-                        rule="status-line-incomplete",
-                    )
-                if len(line) > limits.max_status_line:
-                    raise ProtocolError(
-                        f"status line longer than {limits.max_status_line} bytes", rule="limit"
-                    )
-                version, status, reason = parse_status_line(line)
-                headers, section = await read_section(reader, limits, "header")
+            deadline = clock.until(clock.timeout.read)
+            if line is None:
+                try:
+                    line = reader.take_line(limits.max_status_line, "status line")
+                    if line is None:
+                        line = await reader.readline(
+                            limits.max_status_line, deadline, "status line"
+                        )
+                except OSError as exc:
+                    # Nothing of a response arrived: an idempotent request may be retried.
+                    # (ReadTimeout is an OSError too, as builtins.TimeoutError is.)
+                    if first and not isinstance(exc, ReadTimeout):
+                        raise ResetBeforeResponse(
+                            f"connection failed before the response began: {exc}"
+                        ) from exc
+                    raise
+            if first:
+                first_byte_at = time.monotonic()
+            if not line.endswith(b"\n"):
+                if not line and first:
+                    raise NoResponse("server closed the connection without sending a response")
+                raise ProtocolError(
+                    f"connection closed in the middle of the status line: {line[:80]!r}",
+                    rule="status-line-incomplete",
+                )
+            if len(line) > limits.max_status_line:
+                raise ProtocolError(
+                    f"status line longer than {limits.max_status_line} bytes", rule="limit"
+                )
+            version, status, reason = parse_status_line(line)
+            headers, section = await read_section(reader, limits, "header", deadline)
         size += len(line) + section
         line = None
         first = False
@@ -219,130 +220,121 @@ async def receive_head(
             return interim
 
 
-async def wait_for_continue(reader: asyncio.StreamReader, deadline: float | None) -> bytes | None:
+async def wait_for_continue(reader: Reader, deadline: float | None) -> bytes | None:
     """After a head sent with ``Expect: 100-continue``: the next status line the
     server sends before ``deadline`` (loop time), or None when it sent nothing in
     time (the body is then sent anyway, RFC 9110 section 10.1.1).  ``readline()``
     keeps a partial line buffered when the wait ends, so nothing is lost."""
     try:
         with translate(ReadError, ReadTimeout):
-            async with asyncio.timeout_at(deadline):
-                return await reader.readline()
+            return await reader.readline(MAX_LINE, deadline, "status line")
     except ReadTimeout:
         return None
     except ReadError as exc:  # as in receive_head: nothing of a response arrived
         raise ResetBeforeResponse(f"connection failed before the response began: {exc}") from exc
 
 
-async def read_fields(reader: asyncio.StreamReader, limits: Limits, what: str) -> Headers:
+async def read_fields(
+    reader: Reader, limits: Limits, what: str, deadline: float | None = None
+) -> Headers:
     """Read header (or trailer) lines up to the empty line, within the limits."""
-    return (await read_section(reader, limits, what))[0]
+    return (await read_section(reader, limits, what, deadline))[0]
 
 
 async def read_section(
-    reader: asyncio.StreamReader, limits: Limits, what: str
+    reader: Reader, limits: Limits, what: str, deadline: float | None = None
 ) -> tuple[Headers, int]:
-    """Read header (or trailer) lines up to the empty line, within the limits.
-    Returns the fields and the number of bytes read, the empty line included."""
-    fields: list[tuple[str, str]] = []
-    section = _buffered_section(reader, limits)
-    if section is not None:
-        lines, size = section
+    """The one reader of header (and trailer) sections: the lines up to the empty
+    line, within the limits, before ``deadline``.  Returns the fields and the number
+    of bytes read, the empty line included.
+
+    When the whole section is buffered (most heads arrive in one piece) it comes in
+    one step (``Reader.take_head``); else line by line as it arrives, so an error
+    shows as soon as its line is whole.  Either way every line goes through the same
+    checks and the same parser (:class:`_Section`), in order.  Why the one step: a
+    ``readline()`` per line (with its await) was about a fifth of the profiled time
+    of a small request."""
+    section = _Section(limits, what)
+    block = reader.take_head(limits.max_header_bytes)
+    if block is not None:
+        return section.block(block)
+    line_limit = section.max_line if section.max_line > 2 else 2
+    timer = None
+    try:
+        while True:
+            # The empty line (2 bytes) ends a section whatever max_header_line says.
+            line = reader.take_line(line_limit, f"{what} line", section.max_line)
+            if line is None:
+                if reader.eof:
+                    section.cut_off(reader.take(reader.buffered))
+                if timer is None:
+                    timer = reader.arm(deadline)
+                await reader.more()
+                continue
+            if section.line(line):
+                return section.done()
+    finally:
+        if timer is not None:
+            reader.disarm(timer)
+
+
+class _Section:
+    """The lines of one section, checked against the limits and parsed in order."""
+
+    __slots__ = ("count", "fields", "limits", "max_line", "total", "what")
+
+    def __init__(self, limits: Limits, what: str) -> None:
+        self.limits = limits
+        self.what = what
+        self.max_line = limits.max_header_line
+        self.fields: list[tuple[str, str]] = []
+        self.total = 0
+        self.count = 0
+
+    def done(self) -> tuple[Headers, int]:
+        return Headers._from_list(self.fields), self.total
+
+    def block(self, block: bytes) -> tuple[Headers, int]:
+        """A whole section (with its empty line)."""
+        lines = block.splitlines(keepends=True)
+        # splitlines() also splits at a lone CR (and other bytes), a line ends at LF only
+        if len(lines) != block.count(b"\n"):
+            lines = [part + b"\n" for part in block.split(b"\n")[:-1]]
         for line in lines:
-            add_field_line(fields, line)
-        return Headers._from_list(fields), size
-    total = 0
-    count = 0
-    max_line = limits.max_header_line
-    max_bytes = limits.max_header_bytes
-    max_count = limits.max_headers
-    readline = reader.readline
-    while True:
-        line = await readline()
-        if line == b"\r\n" or line == b"\n":
-            return Headers._from_list(fields), total + len(line)
+            if self.line(line):
+                return self.done()
+        raise AssertionError("take_head returned a section without its empty line")
+
+    def cut_off(self, rest: bytes) -> NoReturn:
+        """The connection ended with ``rest`` (no LF) where a line should be."""
+        message = f"connection closed in the middle of the {self.what} section"
+        if self.what == "trailer":  # the trailer section is the end of a chunked body
+            raise IncompleteBody(message)
+        raise ProtocolError(message, rule="head-incomplete")
+
+    def line(self, line: bytes) -> bool:
+        """Check and parse one line; True when it is the empty line ending the section."""
         size = len(line)
-        total += size
-        count += 1
-        if size > max_line or total > max_bytes or count > max_count or line[-1:] != b"\n":
+        self.total += size
+        if line == b"\r\n" or line == b"\n":
+            return True
+        self.count += 1
+        limits = self.limits
+        what = self.what
+        if (
+            size > self.max_line
+            or self.total > limits.max_header_bytes
+            or self.count > limits.max_headers
+            or line[-1:] != b"\n"
+        ):
             if not line.endswith(b"\n"):
-                message = f"connection closed in the middle of the {what} section"
-                if what == "trailer":  # the trailer section is the end of a chunked body
-                    raise IncompleteBody(message)
-                raise ProtocolError(message, rule="head-incomplete")
-            if size > max_line:
-                raise ProtocolError(f"{what} line longer than {max_line} bytes", rule="limit")
-            if total > max_bytes:
-                raise ProtocolError(f"{what} section larger than {max_bytes} bytes", rule="limit")
-            raise ProtocolError(f"more than {max_count} {what} lines", rule="limit")
-        add_field_line(fields, line)  # each line parsed as it arrives: errors show at once
-
-
-_SECTION_END = re.compile(rb"\n\r?\n")
-"""The end of a header section: the LF of its last line, then the empty line (CRLF or
-a bare LF).  One regex search finds the first of either in one pass: a second find()
-for the bare LF cost a receive_head() 2% (0.25 us of 12.5 on a 250-byte nginx head)."""
-
-
-def _buffered_section(
-    reader: asyncio.StreamReader, limits: Limits
-) -> tuple[list[bytes], int] | None:
-    """The lines of a header (or trailer) section when the reader already holds all
-    of it, taken from its buffer at once (without the empty line, which is consumed
-    too), and the number of bytes taken; None when it does not, or when a limit would
-    be exceeded: the ``readline()`` loop then reads the section and reports the error.
-    The lines are exactly those ``readline()`` would return (split after each LF), so
-    they are parsed the same.
-
-    Why: most heads arrive in one piece, and a ``readline()`` per line (with its
-    await) was about a fifth of the profiled time of a small request.  See
-    :func:`receive_buffer` for the use of StreamReader's private buffer.
-    """
-    buffer = receive_buffer(reader)
-    if not buffer or reader.exception() is not None:
-        return None
-    if buffer.startswith(b"\r\n"):  # an empty section
-        block, end = 0, 2
-    elif buffer[0] == 10:  # an empty section ended by a bare LF
-        block, end = 0, 1
-    else:
-        limit = limits.max_header_bytes
-        found = _SECTION_END.search(buffer, 0, limit + 2)
-        if found is None:
-            return None
-        block, end = found.start() + 1, found.end()
-        if block > limit:  # the lines count the bytes received, as readline()'s do
-            return None
-    data = bytes(memoryview(buffer)[:block])
-    lines = data.splitlines(keepends=True)
-    # splitlines() also splits at a lone CR, readline() does not: then let readline() do it.
-    if len(lines) != data.count(b"\n") or len(lines) > limits.max_headers:
-        return None
-    longest = max(map(len, lines), default=0)
-    # readline() refuses a line longer than the reader's own limit: decline those too.
-    if longest > limits.max_header_line or longest > getattr(reader, "_limit", 0):
-        return None
-    del buffer[:end]
-    resume = getattr(reader, "_maybe_resume_transport", None)
-    if resume is not None:  # let the transport read again if the reader paused it
-        resume()
-    return lines, end
-
-
-def receive_buffer(reader: asyncio.StreamReader) -> bytearray | None:
-    """The receive buffer of a plain StreamReader, for BodyReader to take body bytes
-    from directly; None for anything else, which is read through its public methods.
-
-    Why: StreamReader hands out bytes it already holds only through a call and an
-    await per piece (so, in read_chunk, a timer per piece), and on Python 3.11 its
-    ``read()`` copies each piece twice.  Its private ``_buffer`` is a bytearray that it
-    only mutates in place (extend, del, clear), never rebinds (3.11 to 3.13).  A
-    subclass, or the TracingReader proxy (its ``__getattr__`` would hand out the
-    wrapped reader's buffer, but every byte must pass through its read methods for
-    the trace to be exact), gets None.
-    """
-    if type(reader) is asyncio.StreamReader:
-        buffer = getattr(reader, "_buffer", None)
-        if type(buffer) is bytearray:
-            return buffer
-    return None
+                self.cut_off(line)
+            if size > self.max_line:
+                raise ProtocolError(f"{what} line longer than {self.max_line} bytes", rule="limit")
+            if self.total > limits.max_header_bytes:
+                raise ProtocolError(
+                    f"{what} section larger than {limits.max_header_bytes} bytes", rule="limit"
+                )
+            raise ProtocolError(f"more than {limits.max_headers} {what} lines", rule="limit")
+        add_field_line(self.fields, line)  # each line parsed as it arrives: errors show at once
+        return False

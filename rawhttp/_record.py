@@ -33,6 +33,7 @@ from ._body_reader import BodyReader
 from ._config import DEFAULT_LIMITS, Clock, Limits, Timeout
 from ._exceptions import Error
 from ._http11 import receive_head
+from ._reader import Reader
 from ._response import Response
 from ._trace import TraceEvent
 
@@ -160,8 +161,8 @@ def replay(
     target = sent.split(b" ", 2)[1].decode("ascii", "replace") if sent.count(b" ") >= 2 else ""
 
     async def parse() -> Response:
-        reader = asyncio.StreamReader(limit=1 << 20)
-        reader.feed_data(received)
+        reader = Reader()
+        reader.feed(received)
         reader.feed_eof()
         clock = Clock(Timeout(None))
         head = await receive_head(reader, method, limits, clock)

@@ -1,8 +1,10 @@
 """Wire tracing: ``trace=`` callables see every byte sent and received, exactly.
 
-When a request has a trace hook, its connection's StreamReader and StreamWriter
-are wrapped in the thin proxies below, which report each read and write as a
-:class:`TraceEvent`.  Without a hook nothing is wrapped and nothing is paid.
+When a request has a trace hook, its connection's :class:`rawhttp._reader.Reader`
+reports every piece of bytes taken from its buffer to the request's emitter (its
+``observer``), and the writer is wrapped in the thin proxy below, which reports each
+write; each becomes a :class:`TraceEvent`.  Without a hook nothing is wrapped and
+nothing is paid.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, NamedTuple, TypeAlias
 
-__all__ = ["TraceEvent", "TraceHook", "TracingReader", "TracingWriter"]
+from ._protocol import Writer
+from ._reader import Reader
+
+__all__ = ["TraceEvent", "TraceHook", "TracingWriter", "tracing"]
 
 
 class TraceEvent(NamedTuple):
@@ -54,6 +59,19 @@ class _Emitter:
         result = self.hook(TraceEvent(kind, data, self.loop.time(), self.connection))
         return result if inspect.isawaitable(result) else None
 
+    def received(self, data: bytes) -> None:
+        """The reader's observer: bytes taken from the receive buffer.  An async hook
+        runs as a task at once (the reader calls this from plain code) and is awaited
+        by :meth:`flush`, which the reading coroutines call before they return."""
+        result = self("receive", data)
+        if result is not None:
+            self.pending.append(asyncio.ensure_future(result))
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        for result in pending:
+            await result
+
     async def emit(self, kind: str, data: bytes) -> None:
         result = self(kind, data)
         if result is not None:
@@ -72,38 +90,10 @@ _pending: set[asyncio.Future[None]] = set()
 """Close events of async hooks still running (referenced so they are not collected)."""
 
 
-class TracingReader:
-    """A StreamReader that reports what each read returned."""
-
-    def __init__(self, reader: asyncio.StreamReader, emitter: _Emitter) -> None:
-        self._reader = reader
-        self._emitter = emitter
-
-    async def readline(self) -> bytes:
-        data = await self._reader.readline()
-        if data:
-            await self._emitter.emit("receive", data)
-        return data
-
-    async def read(self, n: int = -1) -> bytes:
-        data = await self._reader.read(n)
-        if data:
-            await self._emitter.emit("receive", data)
-        return data
-
-    async def readexactly(self, n: int) -> bytes:
-        data = await self._reader.readexactly(n)
-        await self._emitter.emit("receive", data)
-        return data
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._reader, name)
-
-
 class TracingWriter:
-    """A StreamWriter that reports every write; async hooks are awaited in drain()."""
+    """A :class:`Writer` that reports every write; async hooks are awaited in drain()."""
 
-    def __init__(self, writer: asyncio.StreamWriter, emitter: _Emitter) -> None:
+    def __init__(self, writer: Writer, emitter: _Emitter) -> None:
         self._writer = writer
         self._emitter = emitter
 
@@ -132,10 +122,11 @@ class TracingWriter:
 
 
 def tracing(
-    hook: TraceHook, connection: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, _Emitter]:
-    """Wrap a connection's streams for one request (typed as the streams they stand in for)."""
+    hook: TraceHook, connection: int, reader: Reader, writer: Writer
+) -> tuple[Writer, _Emitter]:
+    """Trace one request: ``reader`` reports to the emitter until another request
+    takes the connection, ``writer`` is wrapped (typed as the writer it stands in for)."""
     emitter = _Emitter(hook, connection)
-    r: Any = TracingReader(reader, emitter)
+    reader.observer = emitter
     w: Any = TracingWriter(writer, emitter)
-    return r, w, emitter
+    return w, emitter

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from ._config import Limits
 from ._exceptions import ProtocolError, ProxyError
-from ._http11 import buffered, read_section
+from ._http11 import read_section
 from ._parse import parse_status_line
+from ._protocol import Writer
 from ._proxy import Proxy
+from ._reader import Reader
 from ._url import URL
 
 __all__ = ["connect_request", "open_tunnel"]
@@ -25,8 +25,8 @@ def connect_request(url: URL, proxy: Proxy) -> bytes:
 
 
 async def open_tunnel(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
+    reader: Reader,
+    writer: Writer,
     url: URL,
     proxy: Proxy,
     limits: Limits,
@@ -43,7 +43,10 @@ async def open_tunnel(
     interim = 0
     try:
         while True:
-            line = await reader.readline()
+            try:
+                line = await reader.readline(limits.max_status_line + 1)
+            except ProtocolError:  # longer than that: malformed all the same
+                line = reader.peek(80)
             if not line:
                 raise ProxyError(f"{where} closed the connection without replying")
             if not line.endswith(b"\n") or len(line) > limits.max_status_line:
@@ -60,7 +63,7 @@ async def open_tunnel(
         raise ProxyError(f"{where} sent an invalid reply: {exc}") from exc
     if not 200 <= status < 300:
         raise ProxyError(f"{where} refused the tunnel: {status} {reason}".rstrip(), status=status)
-    if buffered(reader):
+    if reader.buffered:
         # TLS has not started yet: such bytes would be read as if the origin had sent them.
         raise ProxyError(f"{where} sent bytes after its {status} reply", status=status)
 

@@ -24,6 +24,7 @@ import rawhttp
 from rawhttp import Limits, ProtocolError
 from rawhttp._http11 import read_section
 from rawhttp._parse import add_field_line, parse_chunk_size, parse_status_line
+from rawhttp._reader import Reader
 from rawhttp.cli._display import WireLog
 
 MakeServer = Callable[..., Awaitable[RawServer]]
@@ -206,19 +207,27 @@ async def test_other_strictness_rules_hold_with_bare_lf(how: str) -> None:
             await parse(wire, how)
 
 
-class LineReader(asyncio.StreamReader):
-    """No fast path for a StreamReader subclass: read_section reads line by line."""
+@pytest.mark.parametrize("whole", [True, False])
+async def test_the_first_empty_line_ends_a_section(whole: bool) -> None:
+    """A bare LF empty line before a CRLF one: the section ends at the first, whether
+    it is buffered whole (one step) or arrives byte by byte (line by line)."""
+    data = b"A: 1\n\nB: 2\r\n\r\n"
+    reader = Reader()
+    if whole:
+        reader.feed(data)
+        reader.feed_eof()
+        headers, size = await read_section(reader, Limits(), "header")
+    else:
 
+        async def trickle() -> None:
+            for i in range(len(data)):
+                reader.feed(data[i : i + 1])
+                await asyncio.sleep(0)
+            reader.feed_eof()
 
-@pytest.mark.parametrize("reader_class", [asyncio.StreamReader, LineReader])
-async def test_the_first_empty_line_ends_a_section(
-    reader_class: type[asyncio.StreamReader],
-) -> None:
-    """A bare LF empty line before a CRLF one: the section ends at the first."""
-    reader = reader_class()
-    reader.feed_data(b"A: 1\n\nB: 2\r\n\r\n")
-    reader.feed_eof()
-    headers, size = await read_section(reader, Limits(), "header")
+        feeder = asyncio.create_task(trickle())
+        headers, size = await read_section(reader, Limits(), "header")
+        await feeder
     assert (headers.items(), size) == ([("A", "1")], 6)
     assert await reader.read() == b"B: 2\r\n\r\n"
 

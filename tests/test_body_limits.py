@@ -23,6 +23,7 @@ import rawhttp
 from rawhttp._body_reader import WHOLE_READ, BodyReader
 from rawhttp._config import Clock, Timeout
 from rawhttp._http11 import receive_head
+from rawhttp._reader import Reader
 
 MakeServer = Callable[..., Awaitable[RawServer]]
 ROOT = pathlib.Path(rawhttp.__file__).parent.parent
@@ -396,8 +397,8 @@ def test_replay_refuses_too(tmp_path: pathlib.Path) -> None:
 
 async def parsed(data: bytes, limit: int | None) -> tuple[rawhttp.Response, Clock]:
     """A response parsed from ``data`` (all of it already received), and its clock."""
-    reader = asyncio.StreamReader(limit=1 << 20)
-    reader.feed_data(data)
+    reader = Reader()
+    reader.feed(data)
     reader.feed_eof()
     clock = Clock(Timeout(None))
     head_ = await receive_head(reader, "GET", limits(limit), clock)

@@ -1,6 +1,6 @@
-"""BodyReader.wire_bytes, and the two ways BodyReader takes bytes: straight from a
-plain StreamReader's buffer, or through the reader's public methods (any other
-reader, such as the trace proxy).  Both must decode, count and refuse the same."""
+"""BodyReader.wire_bytes, and its one way of taking bytes: from the Reader's buffer,
+waiting only when what is buffered is not enough.  However the bytes arrive (whole,
+byte by byte, in random pieces, traced), it must decode, count and refuse the same."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from rawhttp import Limits, ProtocolError, ReadError, ReadTimeout
 from rawhttp._body_reader import READ_CHUNK, BodyReader
 from rawhttp._config import Clock, Timeout
-from rawhttp._http11 import receive_buffer
 from rawhttp._parse import BodyKind, Framing
-from rawhttp._trace import TraceEvent, TracingReader, _Emitter
+from rawhttp._reader import Reader
+from rawhttp._trace import TraceEvent, _Emitter
 
 NEXT = b"HTTP/1.1 204 No Content\r\n\r\n"
 """Bytes after the body (a following response): left unread, never counted."""
@@ -50,35 +50,36 @@ CASES: dict[str, tuple[Framing, bytes, bytes, bytes]] = {
 }
 
 HOW = ["whole", "byte_by_byte", "trickle", "random_pieces", "traced"]
-"""whole: one feed_data() before reading; byte_by_byte: one feed_data() per byte
-before reading; trickle and random_pieces: fed by a task while the body is read, one
-byte or one piece of random size (up to 1% of the data) per event-loop turn;
-traced: whole, but read through TracingReader, which exposes only the public methods."""
+"""whole: one feed() before reading; byte_by_byte: one feed() per byte before
+reading; trickle and random_pieces: fed by a task while the body is read, one byte or
+one piece of random size (up to 1% of the data) per event-loop turn; traced: whole,
+with a trace observer on the reader (every byte taken is reported)."""
 
 
-async def feed(reader: asyncio.StreamReader, data: bytes, how: str, eof: bool) -> None:
+async def feed(reader: Reader, data: bytes, how: str, eof: bool) -> None:
     if how in ("whole", "traced"):
-        reader.feed_data(data)
+        reader.feed(data)
     elif how == "random_pieces":
         rnd = random.Random(len(data))
         most = max(7, len(data) // 100)
         i = 0
         while i < len(data):
             n = rnd.randint(1, most)
-            reader.feed_data(data[i : i + n])
+            reader.feed(data[i : i + n])
             i += n
             await asyncio.sleep(0)
     else:
         for i in range(len(data)):
-            reader.feed_data(data[i : i + 1])
+            reader.feed(data[i : i + 1])
             if how == "trickle":
                 await asyncio.sleep(0)
     if eof:
         reader.feed_eof()
 
 
-def traced(reader: asyncio.StreamReader, events: list[TraceEvent]) -> Any:
-    return TracingReader(reader, _Emitter(events.append, 1))
+def traced(reader: Reader, events: list[TraceEvent]) -> Reader:
+    reader.observer = _Emitter(events.append, 1)
+    return reader
 
 
 async def read_body(
@@ -92,7 +93,7 @@ async def read_body(
 ) -> tuple[BodyReader, bytes, bytes, list[TraceEvent]]:
     """Read one body from ``data``; return the reader, the body, what was left
     unread, and the trace events (how == "traced")."""
-    plain = asyncio.StreamReader()
+    plain = Reader()
     events: list[TraceEvent] = []
     reader = traced(plain, events) if how == "traced" else plain
     async with asyncio.timeout(10):
@@ -113,7 +114,8 @@ async def read_body(
             assert await body_reader.read_chunk() == b""
         finally:
             await feeder
-        rest = await plain.read() if eof else bytes(plain._buffer)
+        plain.observer = None
+        rest = await plain.read() if eof else plain.peek(plain.buffered)
     return body_reader, body, rest, events
 
 
@@ -130,7 +132,7 @@ async def test_wire_bytes_is_what_the_body_took_from_the_stream(
     assert got.received == len(body)
     assert got.wire_bytes == len(wire)
     assert rest == after
-    if how == "traced":  # every byte went through the proxy: the trace is exact
+    if how == "traced":  # every byte taken was reported: the trace is exact
         assert b"".join(e.data for e in events) == wire
 
 
@@ -154,8 +156,8 @@ async def test_wire_bytes_of_a_large_chunked_body() -> None:
 
 
 async def test_wire_bytes_counts_pieces_as_they_are_read() -> None:
-    reader = asyncio.StreamReader()
-    reader.feed_data(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+    reader = Reader()
+    reader.feed(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
     body = BodyReader(reader, CHUNKED, Limits(), Clock(Timeout(None)))
     assert (body.received, body.wire_bytes) == (0, 0)
     assert await body.read_chunk(2) == b"ab"
@@ -167,15 +169,17 @@ async def test_wire_bytes_counts_pieces_as_they_are_read() -> None:
     assert (body.received, body.wire_bytes, body.done) == (5, 20, True)
 
 
-# -- the buffered path is taken, and is as strict as the stream path -------------
+# -- buffered bytes are taken without waiting, as strictly as any -------------------
 
 
-def forbid_stream_calls(reader: asyncio.StreamReader) -> None:
-    def fail(*args: object) -> Any:
-        raise AssertionError("read through the stream although the bytes were buffered")
-
-    for name in ("read", "readline", "readexactly", "readuntil"):
-        setattr(reader, name, fail)
+def without_waiting(coro: Any) -> Any:
+    """Run ``coro`` expecting it to finish without suspending once; its result."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise AssertionError("waited although the bytes were buffered")
 
 
 @pytest.mark.parametrize(
@@ -184,17 +188,16 @@ def forbid_stream_calls(reader: asyncio.StreamReader) -> None:
     ids=["content-length", "chunked"],
 )
 async def test_buffered_bytes_are_taken_without_stream_calls(framing: Framing, wire: bytes) -> None:
-    reader = asyncio.StreamReader()
-    reader.feed_data(wire + NEXT)
-    forbid_stream_calls(reader)
+    reader = Reader()
+    reader.feed(wire + NEXT)
     body = BodyReader(reader, framing, Limits(), Clock(Timeout(None)))
     pieces = []
-    while piece := await body.read_chunk(2):
+    while piece := without_waiting(body.read_chunk(2)):
         assert len(piece) <= 2
         pieces.append(piece)
     assert body.done
     assert body.wire_bytes == len(wire)
-    assert bytes(reader._buffer) == NEXT  # deleted up to the body's end, nothing more
+    assert reader.peek(100) == NEXT  # taken up to the body's end, nothing more
 
 
 MALFORMED = {
@@ -251,28 +254,27 @@ async def test_chunk_size_line_limit_in_both_paths() -> None:
 
 
 async def test_crlf_after_data_arriving_later() -> None:
-    """Chunk data buffered without its CRLF: all but its last byte is handed out,
-    then the CRLF is waited for (and checked) before the last byte."""
-    reader = asyncio.StreamReader()
-    reader.feed_data(b"5\r\nhello")
+    """Chunk data buffered without its CRLF: the data is handed out, then the CRLF is
+    waited for (and checked) before the body can end."""
+    reader = Reader()
+    reader.feed(b"5\r\nhello")
     body = BodyReader(reader, CHUNKED, Limits(), Clock(Timeout(None)))
-    assert await body.read_chunk() == b"hell"
+    assert await body.read_chunk() == b"hello"
     last = asyncio.create_task(body.read_chunk())
     await asyncio.sleep(0)
     assert not last.done()
-    reader.feed_data(b"\r")
+    reader.feed(b"\r")
     await asyncio.sleep(0)
     assert not last.done()
-    reader.feed_data(b"\n0\r\n\r\n")
-    assert await last == b"o"
-    assert await body.read_chunk() == b""
+    reader.feed(b"\n0\r\n\r\n")
+    assert await last == b""
     assert (body.done, body.wire_bytes) == (True, 15)
 
 
 async def test_stored_error_raised_before_buffered_bytes() -> None:
     """As with StreamReader.read(): an error the connection got comes first."""
-    reader = asyncio.StreamReader()
-    reader.feed_data(b"hello")
+    reader = Reader()
+    reader.feed(b"hello")
     reader.set_exception(ConnectionResetError("reset"))
     body = BodyReader(reader, CONTENT_LENGTH, Limits(), Clock(Timeout(None)))
     with pytest.raises(ReadError):
@@ -284,8 +286,8 @@ async def test_read_timeout_bounds_each_wait(framing: Framing) -> None:
     """Buffered bytes come out at once; the wait after them is what the timeout bounds."""
     chunked = framing.kind is BodyKind.CHUNKED
     wire = b"b\r\nhello world\r\n" if chunked else CL_WIRE
-    reader = asyncio.StreamReader()
-    reader.feed_data(wire[:8])
+    reader = Reader()
+    reader.feed(wire[:8])
     body = BodyReader(reader, framing, Limits(), Clock(Timeout(None, read=0.05)))
     got = await body.read_chunk()
     assert got == (b"hello" if chunked else b"hello wo")
@@ -294,27 +296,16 @@ async def test_read_timeout_bounds_each_wait(framing: Framing) -> None:
 
 
 async def test_slow_but_steady_body_is_not_cut_by_the_read_timeout() -> None:
-    reader = asyncio.StreamReader()
+    reader = Reader()
     data = b"400\r\n" + b"x" * 1024 + b"\r\n0\r\n\r\n"
 
     async def drip() -> None:
         for i in range(0, len(data), 100):
             await asyncio.sleep(0.01)
-            reader.feed_data(data[i : i + 100])
+            reader.feed(data[i : i + 100])
 
     task = asyncio.create_task(drip())
     body = BodyReader(reader, CHUNKED, Limits(), Clock(Timeout(None, read=0.5)))
     assert await body.read_all() == b"x" * 1024
     await task
     assert body.wire_bytes == len(data)
-
-
-async def test_only_a_plain_stream_reader_is_read_directly() -> None:
-    plain = asyncio.StreamReader()
-    assert receive_buffer(plain) is plain._buffer
-    assert receive_buffer(traced(plain, [])) is None
-
-    class Sub(asyncio.StreamReader):
-        pass
-
-    assert receive_buffer(Sub()) is None

@@ -28,6 +28,7 @@ from conftest import (
 import rawhttp
 from rawhttp import _connection
 from rawhttp._connection import _connect_race, _interleave
+from rawhttp._reader import INITIAL_SIZE
 
 QUICK = rawhttp.Timeout(5.0)
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -577,17 +578,18 @@ async def test_per_request_on_informational_without_a_session_hook(raw_server) -
 # -- receive size --------------------------------------------------------------------
 
 
-async def test_plain_connections_receive_in_smaller_pieces(raw_server) -> None:
-    """Plain connections ask the socket for RECEIVE_SIZE bytes at a time (see its
-    docstring for the page faults 256 KiB receives cause); a 1 MiB body still arrives
-    whole and exact."""
+async def test_an_idle_connection_gives_back_its_grown_buffer(raw_server) -> None:
+    """A connection whose receive buffer grew while a 1 MiB body streamed is back to
+    its first size once it idles in the pool (growth itself: test_reader.py); the
+    body arrives whole and exact."""
     body = os.urandom(1024 * 1024)
 
     server = await raw_server(
         always(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
     )
     async with rawhttp.Session(timeout=QUICK) as s:
-        r = await s.get(server.url())
+        async with s.stream("GET", server.url()) as r:
+            pieces = [piece async for piece in r.iter_bytes()]
         (conn,) = idle_connections(s)
-        assert conn.writer.transport.max_size == _connection.RECEIVE_SIZE == 128 * 1024
-    assert r.content == body
+        assert conn.reader.capacity == INITIAL_SIZE
+    assert b"".join(pieces) == body

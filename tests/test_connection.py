@@ -1,6 +1,6 @@
 """The real Connection: its state (ConnState, set by its own park/take/close), its
 repr, and the one reuse decision (``Connection.reusable`` fed by ``end_exchange``),
-over a socket pair with asyncio's own reader and transport."""
+over a socket pair with rawhttp's own reader and protocol."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from rawhttp._connection import Connection, ConnState
+from rawhttp._open import open_connection
 from rawhttp._pool import Open, Pool, PoolState
+from rawhttp._protocol import Protocol, Writer
+from rawhttp._reader import Reader
 
 A = ("http", "a.example", 80, True)
 
@@ -21,10 +24,10 @@ A = ("http", "a.example", 80, True)
 
 @pytest.fixture
 async def pair() -> AsyncIterator[tuple[Connection, socket.socket]]:
-    """A Connection over one end of a socket pair (asyncio's own StreamReader and
-    transport), and the other end, a plain socket standing for the server."""
+    """A Connection over one end of a socket pair (rawhttp's Reader, Protocol and
+    asyncio's transport), and the other end, a plain socket standing for the server."""
     ours, theirs = socket.socketpair()
-    reader, writer = await asyncio.open_connection(sock=ours)
+    reader, writer = await open_connection(sock=ours)
     conn = Connection(reader, writer, A, "http://a.example")
     try:
         yield conn, theirs
@@ -174,10 +177,9 @@ class FakeTransport(asyncio.Transport):
 
 @pytest.mark.parametrize(("tls", "how"), [(True, "abort"), (False, "close")])
 async def test_tls_connection_is_aborted_plain_one_closed(tls: bool, how: str) -> None:
-    loop = asyncio.get_running_loop()
     transport = FakeTransport(tls=tls)
-    reader = asyncio.StreamReader()
-    writer = asyncio.StreamWriter(transport, asyncio.StreamReaderProtocol(reader), reader, loop)
+    reader = Reader()
+    writer = Writer(transport, Protocol(reader))
     conn = Connection(reader, writer, A, "https://a.example")
     assert conn.reusable(0.0, None)
     conn.close()
@@ -188,10 +190,9 @@ async def test_tls_connection_is_aborted_plain_one_closed(tls: bool, how: str) -
 
 @pytest.mark.parametrize("tls", [True, False])
 async def test_a_close_hook_that_raises_still_closes_the_socket(tls: bool) -> None:
-    loop = asyncio.get_running_loop()
     transport = FakeTransport(tls=tls)
-    reader = asyncio.StreamReader()
-    writer = asyncio.StreamWriter(transport, asyncio.StreamReaderProtocol(reader), reader, loop)
+    reader = Reader()
+    writer = Writer(transport, Protocol(reader))
     conn = Connection(reader, writer, A, "https://a.example")
 
     def hook() -> None:

@@ -25,6 +25,7 @@ from rawhttp._body_reader import BodyReader
 from rawhttp._config import Clock, Timeout
 from rawhttp._http11 import Head, receive_head
 from rawhttp._parse import BodyKind
+from rawhttp._reader import Reader
 from rawhttp._serialize import encode_fields, request_head
 from rawhttp._url import parse_url, remove_dot_segments
 
@@ -175,11 +176,11 @@ async def rawhttp_parse(
 ) -> Parsed:
     """Feed the segments (one per event-loop turn, then EOF) while rawhttp reads a response."""
     limits = limits or Limits()
-    reader = asyncio.StreamReader()
+    reader = Reader()
 
     async def feed() -> None:
         for segment in segments:
-            reader.feed_data(segment)
+            reader.feed(segment)
             await asyncio.sleep(0)
         reader.feed_eof()
 

@@ -1,7 +1,7 @@
-"""read_section's two ways: a section already whole in a plain StreamReader's buffer
-is taken at once; otherwise (or through any other reader) line by line with
-readline().  Both must give the same fields and byte count, or the same error,
-and leave the same bytes behind."""
+"""read_section, the one reader of header sections: a section already whole in the
+Reader's buffer is taken in one step (``Reader.take_head``); one arriving in pieces
+is read line by line as it comes.  Both ways must give the same fields and byte
+count, or the same error, and leave the same bytes behind."""
 
 from __future__ import annotations
 
@@ -13,30 +13,41 @@ from hypothesis import strategies as st
 
 from rawhttp import Limits, ProtocolError
 from rawhttp._config import DEFAULT_LIMITS
-from rawhttp._http11 import _buffered_section, read_section
-
-
-class LineReader(asyncio.StreamReader):
-    """A StreamReader subclass: read_section has no fast path for it (readline only)."""
-
+from rawhttp._http11 import read_section
+from rawhttp._reader import Reader
 
 AFTER = b"HTTP/1.1 200 OK\r\n"
 """Bytes after the section (the next response): must stay in the reader."""
 
 
-async def run(reader_cls: type[asyncio.StreamReader], data: bytes, limits: Limits) -> object:
-    reader = reader_cls(limit=1 << 20)
-    reader.feed_data(data)
-    reader.feed_eof()
+async def run(data: bytes, limits: Limits, *, whole: bool) -> object:
+    reader = Reader()
+
+    async def trickle() -> None:
+        for i in range(len(data)):
+            reader.feed(data[i : i + 1])
+            await asyncio.sleep(0)
+        reader.feed_eof()
+
+    feeder = None
+    if whole:
+        reader.feed(data)
+        reader.feed_eof()
+    else:
+        feeder = asyncio.create_task(trickle())
     try:
-        headers, size = await read_section(reader, limits, "header")
+        async with asyncio.timeout(10):
+            headers, size = await read_section(reader, limits, "header")
     except ProtocolError as exc:
         return ("error", str(exc))
+    finally:
+        if feeder is not None:
+            await feeder
     return (list(headers.items()), size, await reader.read())
 
 
 async def both(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[object, object]:
-    return await run(asyncio.StreamReader, data, limits), await run(LineReader, data, limits)
+    return await run(data, limits, whole=True), await run(data, limits, whole=False)
 
 
 @pytest.mark.parametrize(
@@ -92,16 +103,20 @@ async def test_fast_and_line_paths_agree(data: bytes) -> None:
     ],
 )
 async def test_fast_path_is_taken_for_a_whole_section(section: bytes, lines: list[bytes]) -> None:
-    reader = asyncio.StreamReader()
-    reader.feed_data(section + b"rest\n\nmore\r\n\r\n")
-    assert _buffered_section(reader, Limits()) == (lines, len(section))
+    reader = Reader()
+    reader.feed(section + b"rest\n\nmore\r\n\r\n")
+    assert reader.take_head(1000) == section
     assert await reader.read(100) == b"rest\n\nmore\r\n\r\n"
+    reader.feed(section)
+    headers, size = await read_section(reader, Limits(), "header")
+    assert (len(headers), size) == (len(lines), len(section))
 
 
 async def test_fast_path_declines_a_partial_section_and_consumes_nothing() -> None:
-    reader = asyncio.StreamReader()
-    reader.feed_data(b"A: 1\r\nB: 2\r\n")
-    assert _buffered_section(reader, Limits()) is None
+    reader = Reader()
+    reader.feed(b"A: 1\r\nB: 2\r\n")
+    assert reader.take_head(1000) is None
+    assert reader.take_head(5) is None
     assert await reader.read(100) == b"A: 1\r\nB: 2\r\n"
 
 

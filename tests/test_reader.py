@@ -1,0 +1,258 @@
+"""rawhttp's Reader on its own (no sockets): StreamReader's semantics for the parser
+(readline, readexactly, read, at_eof), the steps that take buffered bytes without
+waiting, one deadline per operation, flow control against a fake transport, and the
+buffer growing while bodies stream and shrinking when idle."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from rawhttp import IncompleteBody, ProtocolError, ReadTimeout
+from rawhttp._reader import HIGH_WATER, INITIAL_SIZE, LOW_WATER, MAX_SIZE, Reader
+
+DATA = b"HTTP/1.1 200 OK\r\nA: 1\nB: 2\r\n\r\nbody bytes" + b"x" * 40000 + b"\nlast"
+
+
+async def fed(data: bytes, how: str, *, eof: bool = True) -> Reader:
+    """A reader given ``data`` whole or byte by byte, then EOF."""
+    reader = Reader()
+    if how == "whole":
+        reader.feed(data)
+    else:
+        for i in range(len(data)):
+            reader.feed(data[i : i + 1])
+    if eof:
+        reader.feed_eof()
+    return reader
+
+
+@pytest.mark.parametrize("how", ["whole", "byte_by_byte"])
+async def test_readline_returns_lines_then_the_rest_at_eof(how: str) -> None:
+    reader = await fed(b"one\r\ntwo\nthree", how)
+    assert await reader.readline() == b"one\r\n"
+    assert await reader.readline() == b"two\n"
+    assert not reader.at_eof()
+    assert await reader.readline() == b"three"
+    assert reader.at_eof()
+    assert await reader.readline() == b""
+
+
+@pytest.mark.parametrize("how", ["whole", "byte_by_byte"])
+async def test_readexactly_read_and_take_keep_every_byte_in_order(how: str) -> None:
+    reader = await fed(DATA, how)
+    assert reader.buffered == len(DATA)
+    got = [await reader.readexactly(5), reader.take(3), await reader.read(7)]
+    got.append(await reader.readline(MAX_SIZE))
+    got.append(reader.take_head(1000) or b"")
+    got.append(await reader.read())
+    assert b"".join(got) == DATA
+    assert reader.at_eof()
+    assert reader.buffered == 0
+    assert await reader.read(10) == b""
+
+
+async def test_readexactly_at_eof_is_an_incomplete_body() -> None:
+    reader = await fed(b"abc", "whole")
+    with pytest.raises(IncompleteBody, match="after 3 of 5 expected bytes") as caught:
+        await reader.readexactly(5)
+    assert (caught.value.received, caught.value.expected) == (3, 5)
+
+
+@pytest.mark.parametrize("how", ["whole", "byte_by_byte"])
+async def test_a_line_longer_than_its_limit_is_a_protocol_error(how: str) -> None:
+    reader = await fed(b"a" * 10 + b"\n", how, eof=False)
+    with pytest.raises(ProtocolError, match="status line longer than 9 bytes") as caught:
+        await reader.readline(9, None, "status line")
+    assert caught.value.rule == "limit"
+    reader = await fed(b"a" * 10 + b"\n", how)
+    assert await reader.readline(11) == b"a" * 10 + b"\n"  # the LF counts: 11 fits
+
+
+async def test_a_long_line_without_lf_is_refused_before_it_ends() -> None:
+    """Bounded memory: the limit applies to bytes buffered, not to a line that never ends."""
+    reader = Reader()
+    reader.feed(b"a" * 100)
+    with pytest.raises(ProtocolError, match="longer than 100 bytes"):
+        await asyncio.wait_for(reader.readline(100), 5)
+
+
+@pytest.mark.parametrize(
+    ("data", "head", "rest"),
+    [
+        (b"A: 1\r\nB: 2\r\n\r\nbody", b"A: 1\r\nB: 2\r\n\r\n", b"body"),
+        (b"A: 1\nB: 2\n\nA: 3\r\n\r\n", b"A: 1\nB: 2\n\n", b"A: 3\r\n\r\n"),
+        (b"\r\nX", b"\r\n", b"X"),
+        (b"\nX", b"\n", b"X"),
+    ],
+)
+async def test_take_head_takes_a_whole_section_only(data: bytes, head: bytes, rest: bytes) -> None:
+    reader = Reader()
+    for cut in range(len(head)):  # not whole yet: nothing taken
+        reader.feed(data[:cut])
+        assert reader.take_head(1000) is None or head in (b"\r\n", b"\n")
+        reader.take(cut)
+    reader.feed(data)
+    assert reader.take_head(len(head)) == head
+    assert reader.peek(100) == rest
+
+
+async def test_take_head_declines_a_section_over_its_size() -> None:
+    reader = await fed(b"A: 1\r\nB: 2\r\n\r\n", "whole")
+    assert reader.take_head(11) is None  # its lines are 12 bytes
+    assert reader.take_head(12) == b"A: 1\r\nB: 2\r\n\r\n"
+
+
+async def test_a_stored_error_comes_before_buffered_bytes() -> None:
+    reader = await fed(b"hello\n", "whole", eof=False)
+    reader.set_exception(ConnectionResetError("reset"))
+    with pytest.raises(ConnectionResetError):
+        reader.take(5)
+    with pytest.raises(ConnectionResetError):
+        await reader.readline()
+
+
+async def test_one_timer_for_a_whole_operation() -> None:
+    """readexactly() waits several times; one call_at bounds all of them."""
+    loop = asyncio.get_running_loop()
+    reader = Reader(loop)
+    armed: list[float] = []
+    real_call_at = loop.call_at
+
+    def call_at(when: float, callback, *args):  # type: ignore[no-untyped-def]
+        armed.append(when)
+        return real_call_at(when, callback, *args)
+
+    loop.call_at = call_at  # type: ignore[method-assign]
+    try:
+        task = asyncio.create_task(reader.readexactly(5, loop.time() + 5))
+        for byte in b"hello":
+            await asyncio.sleep(0)
+            reader.feed(bytes([byte]))
+        assert await task == b"hello"
+    finally:
+        del loop.call_at
+    assert len(armed) == 1
+
+
+async def test_the_deadline_raises_read_timeout_and_keeps_the_bytes() -> None:
+    loop = asyncio.get_running_loop()
+    reader = Reader()
+    reader.feed(b"partial")
+    started = loop.time()
+    with pytest.raises(ReadTimeout):
+        await reader.readline(100, loop.time() + 0.05)
+    assert 0.04 < loop.time() - started < 2
+    reader.feed(b" line\n")  # a partial line stays buffered: nothing is lost
+    assert await reader.readline(100, loop.time() + 1) == b"partial line\n"
+
+
+async def test_no_timer_when_the_bytes_are_buffered() -> None:
+    loop = asyncio.get_running_loop()
+    reader = await fed(b"line\n", "whole")
+    # A deadline already past does not matter when nothing has to be waited for.
+    assert await reader.readline(100, loop.time() - 1) == b"line\n"
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def pause_reading(self) -> None:
+        self.calls.append("pause")
+
+    def resume_reading(self) -> None:
+        self.calls.append("resume")
+
+
+def receive(reader: Reader, n: int) -> None:
+    """What the protocol does for a receive of ``n`` bytes (as many as fit)."""
+    while n:
+        view = reader.get_buffer()
+        k = min(n, len(view))
+        view[:k] = b"z" * k
+        del view
+        reader.buffer_updated(k)
+        n -= k
+
+
+async def test_flow_control_pauses_past_the_high_mark_and_resumes_when_drained() -> None:
+    reader = Reader()
+    transport = FakeTransport()
+    reader.transport = transport
+    receive(reader, HIGH_WATER - 1)
+    assert transport.calls == []
+    assert not reader.paused
+    receive(reader, 1)
+    assert transport.calls == ["pause"]
+    assert reader.paused
+    reader.take(HIGH_WATER - LOW_WATER - 1)
+    assert transport.calls == ["pause"]  # still above the low mark
+    reader.take(1)
+    assert transport.calls == ["pause", "resume"]
+    assert not reader.paused
+
+
+async def test_a_waiting_reader_resumes_a_paused_transport() -> None:
+    reader = Reader()
+    transport = FakeTransport()
+    reader.transport = transport
+    receive(reader, HIGH_WATER)
+    assert reader.paused
+    task = asyncio.create_task(reader.readexactly(HIGH_WATER + 1))
+    await asyncio.sleep(0)
+    assert transport.calls == ["pause", "resume"]  # it needs more than is buffered
+    receive(reader, 1)
+    assert len(await task) == HIGH_WATER + 1
+
+
+async def test_the_buffer_grows_while_receives_fill_it_and_shrinks_when_idle() -> None:
+    reader = Reader()
+    assert reader.capacity == INITIAL_SIZE
+    for _ in range(12):  # a body streaming: each receive fills what was offered
+        view = reader.get_buffer()
+        n = len(view)
+        del view
+        reader.buffer_updated(n)
+        reader.take(n)
+    assert reader.capacity == MAX_SIZE  # doubled up to the most, no further
+    reader.relax()
+    assert reader.capacity == INITIAL_SIZE
+
+
+async def test_small_receives_keep_the_buffer_small() -> None:
+    reader = Reader()
+    for _ in range(100):
+        receive(reader, 300)
+        reader.take(300)
+    assert reader.capacity == INITIAL_SIZE
+
+
+async def test_relax_keeps_a_buffer_holding_bytes() -> None:
+    reader = Reader()
+    receive(reader, INITIAL_SIZE * 3)
+    assert reader.capacity > INITIAL_SIZE
+    reader.relax()
+    assert reader.buffered == INITIAL_SIZE * 3  # nothing is dropped
+    reader.take(reader.buffered)
+    reader.relax()
+    assert reader.capacity == INITIAL_SIZE
+
+
+async def test_unread_bytes_are_kept_across_compaction_and_growth() -> None:
+    reader = Reader()
+    data = bytes(range(256)) * 1000
+    out = []
+    i = 0
+    while i < len(data):  # receives of odd sizes, taken a little behind
+        view = reader.get_buffer()
+        k = min(len(view), 7919, len(data) - i)
+        view[:k] = data[i : i + k]
+        del view
+        reader.buffer_updated(k)
+        i += k
+        out.append(reader.take(5003))
+    reader.feed_eof()
+    out.append(await reader.read())
+    assert b"".join(out) == data
