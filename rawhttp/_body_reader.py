@@ -35,7 +35,8 @@ class BodyReader:
     ``b""`` at the end; ``read_all()`` returns the rest.  A body that ends
     before its framing says raises ProtocolError: never a silently short body.
 
-    ``received`` counts body bytes (chunked framing removed); ``wire_bytes`` counts
+    ``received`` counts body bytes (chunked framing removed, any other transfer
+    coding not undone: :class:`~rawhttp._response.Response` does that); ``wire_bytes`` counts
     every byte the body took from the stream: with chunked framing also the size
     lines, the line ending after each chunk's data (CRLF or a bare LF), the last
     chunk and the trailer section.
@@ -53,6 +54,7 @@ class BodyReader:
         "_reader",
         "_trailer",
         "clock",
+        "codings",
         "done",
         "kind",
         "limits",
@@ -65,6 +67,9 @@ class BodyReader:
     def __init__(self, reader: Reader, framing: Framing, limits: Limits, clock: Clock) -> None:
         self._reader = reader
         self.kind = framing.kind
+        self.codings = framing.codings
+        """Transfer codings other than chunked, for the Response to undo (this reads
+        the body as they left it)."""
         self.remaining = framing.length
         """Content-Length bodies: the bytes still to come (other framings: 0)."""
         self._chunk_left = 0

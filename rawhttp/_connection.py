@@ -107,6 +107,7 @@ class Connection:
         deadline: float | None,
         unix_socket: str | None = None,
         proxy: Proxy | None = None,
+        tunnel: bool = False,
         local_address: str | None = None,
         happy_eyeballs_delay: float | None = None,
         limits: Limits = DEFAULT_LIMITS,
@@ -118,7 +119,8 @@ class Connection:
         1. TCP to the URL's host and port (or to ``connect_to``, a host and port
            standing in for them), to the ``proxy``, or to the Unix domain socket
            ``unix_socket`` (the URL then gives only Host and target);
-        2. through a proxy, for https: the CONNECT tunnel to the URL's host;
+        2. through a proxy, for https (for http too with ``tunnel``, curl's
+           ``--proxytunnel``): the CONNECT tunnel to the URL's host and port;
         3. with ``ssl_context``: the TLS handshake, checking the URL's host name.
 
         ``timings.connect`` gets steps 1-2 and ``timings.tls`` step 3.
@@ -142,7 +144,7 @@ class Connection:
                     label += f" via {proxy.url}"
                     reader, writer = await _open_proxy(proxy, local_address, happy_eyeballs_delay)
                 try:
-                    if proxy is not None and tls and unix_socket is None:
+                    if proxy is not None and (tls or tunnel) and unix_socket is None:
                         await open_tunnel(reader, writer, url, proxy, limits)
                     connected = time.monotonic()
                     if ssl_context is not None:

@@ -1,5 +1,6 @@
 """Incremental content decoding (Content-Encoding): gzip, deflate, and br and zstd
-when their optional packages are installed.
+when their optional packages are installed; the same decoders undo the transfer
+codings gzip and deflate.
 
 Every decoder hands out pieces of at most ``limit`` bytes however well the data
 compresses, so a decompression bomb streams in constant memory.  Input may be cut
@@ -246,18 +247,25 @@ class ContentDecoder:
             stage.finish()
 
 
-def make_decoder(content_encoding: list[str]) -> ContentDecoder | None:
-    """A decoder for the Content-Encoding field values, or None for identity."""
+def make_decoder(
+    content_encoding: list[str], transfer: tuple[str, ...] = ()
+) -> ContentDecoder | None:
+    """A decoder for the Content-Encoding field values, or None for identity.
+
+    ``transfer`` are transfer codings other than chunked (from the framing): the
+    server applied them after the content codings, so they are undone first."""
     codings = []
     for value in content_encoding:
         for item in value.split(","):
             coding = item.strip(" \t").lower()
             if coding and coding != "identity":
                 codings.append(coding)
-    if not codings:
-        return None
     if len(codings) > MAX_CODINGS:
         raise DecodingError(f"more than {MAX_CODINGS} content codings: {', '.join(codings)}")
+    if transfer:
+        codings.extend(transfer)
+    if not codings:
+        return None
     return ContentDecoder(codings)
 
 

@@ -200,8 +200,9 @@ class ProtocolError(TransportError):
     ``"content-length"``          an invalid or conflicting Content-Length (6.3)
     ``"framing"``                 ambiguous framing: Transfer-Encoding with
                                   Content-Length, or in an HTTP/1.0 response (6.1)
-    ``"transfer-coding"``         a Transfer-Encoding other than just ``chunked``
-                                  (a coding after or instead of it, 6.1)
+    ``"transfer-coding"``         a Transfer-Encoding rawhttp may not accept:
+                                  chunked not last or applied twice, or a coding
+                                  the request's TE did not accept (6.1, 7.2)
     ``"chunk-size"``              a malformed chunk-size line (7.1)
     ``"chunk-data"``              chunk data not followed by CRLF or LF (7.1)
     ``"trailer"``                 a malformed trailer field line (7.1.2)

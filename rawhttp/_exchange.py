@@ -68,8 +68,10 @@ async def exchange(
     """Send ``request`` (serialized as ``head``) on ``conn`` and return the response,
     its body unread.  Failures before the response head propagate (the caller decides
     about the connection and a retry); after that, the connection is the Response's
-    until its body ends, then ``lender.release(conn)``.  (Positional parameters: this
-    runs for every request, and keywords cost more to pass.)"""
+    until its body ends, then ``lender.release(conn)``.  The response's framing is
+    read knowing ``head``: its TE field lets the body use gzip or deflate as transfer
+    codings.  (Positional parameters: this runs for every request, and keywords cost
+    more to pass.)"""
     limits = lender.limits
     reader, writer = conn.reader, conn.writer
     if request.trace is not None:
@@ -87,7 +89,7 @@ async def exchange(
         written = await _send_body(writer, head, request.body, request.clock)
         sent_at = time.monotonic()
         response_head = await receive_head(
-            reader, request.method, limits, request.clock, request.on_head
+            reader, request.method, limits, request.clock, request.on_head, head
         )
         interim_size, withheld = 0, False
     if reader.observer is not None:
@@ -140,7 +142,7 @@ async def _send_expecting(
         return Sent(early, len(head), time.monotonic(), interim, True)
     sent = len(head) + await _send_body(writer, b"", body, request.clock)
     sent_at = time.monotonic()
-    final = await receive_head(reader, request.method, limits, request.clock, request.on_head)
+    final = await receive_head(reader, request.method, limits, request.clock, request.on_head, head)
     return Sent(final, sent, sent_at, interim, False)
 
 
@@ -174,7 +176,14 @@ async def _expect_continue(
         if line is None:
             return None, interim
         answer = await receive_head(
-            reader, request.method, limits, clock, request.on_head, first_line=line, single=True
+            reader,
+            request.method,
+            limits,
+            clock,
+            request.on_head,
+            head,
+            first_line=line,
+            single=True,
         )
         if answer.status >= 200:
             return answer, interim

@@ -137,12 +137,16 @@ async def receive_head(
     limits: Limits,
     clock: Clock,
     on_informational: Callable[[Head], Awaitable[None] | None] | None = None,
+    sent: bytes = b"",
     *,
     first_line: bytes | None = None,
     single: bool = False,
 ) -> Head:
     """Read status line and headers of the final response.  1xx interim responses
     are skipped, each handed to ``on_informational`` first when one is given.
+
+    ``sent`` is the request head as sent: its TE field says which transfer codings
+    besides chunked the response may use (none when it is empty).
 
     ``first_line`` is a status line the caller already read (while waiting for
     100 Continue); with ``single`` the first head read is returned, 1xx or not
@@ -196,7 +200,7 @@ async def receive_head(
                 status,
                 reason,
                 headers,
-                body_framing(method, status, version, headers),
+                body_framing(method, status, version, headers, sent),
                 size,
                 first_byte_at,
             )

@@ -59,7 +59,8 @@ class RequestOptions(TypedDict, total=False):
 
     - ``params``: a dict or pairs, form-encoded and added to the URL's query;
     - ``headers``: a dict, pairs or :class:`Headers`; replace the Session's of the
-      same name (a value of None removes one of rawhttp's defaults);
+      same name (a value of None removes the Session's header of that name, and
+      ``"Host": None`` sends no Host);
     - ``content``: bytes, str (UTF-8), a binary file (streamed, with its length when
       it can be known) or an async or plain iterable of bytes (streamed chunked);
     - ``data``: a dict or pairs sent as a form; ``json``: any JSON value (at most one
@@ -111,6 +112,7 @@ class OneShotOptions(RequestOptions, total=False):
     max_redirects: int | None
     decode_content: bool
     proxy: str | None
+    proxy_tunnel: bool
     no_proxy: str | None
     trust_env: bool
     local_address: str | None

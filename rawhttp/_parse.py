@@ -25,11 +25,13 @@ from ._headers import Headers
 __all__ = [
     "BodyKind",
     "Framing",
+    "accepted_transfer_codings",
     "add_field_line",
     "body_framing",
     "parse_chunk_size",
     "parse_content_length",
     "parse_status_line",
+    "request_te",
 ]
 
 # status-line = HTTP-version SP status-code SP [ reason-phrase ]        (RFC 9112 section 4)
@@ -92,6 +94,19 @@ _CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,16}+)" + _CHUNK_EXT + rb"\r?+\n"
 
 _OWS = " \t"
 
+# TE = #t-codings ; t-codings = "trailers" / ( transfer-coding [ weight ] )  (RFC 9110 10.1.4)
+# transfer-coding = token *( OWS ";" OWS transfer-parameter )              (RFC 9112 section 7)
+# weight = OWS ";" OWS "q=" qvalue                                    (RFC 9110 section 12.4.2)
+# qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+_QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+# The TE field lines of a request head serialized by rawhttp: ``name: value`` then CRLF.
+_TE_LINE = re.compile(rb"\nTE:([^\r\n]*)", re.IGNORECASE)
+_DECODABLE_TRANSFER = frozenset(("gzip", "deflate"))
+"""The transfer codings other than chunked a response may use when the request's TE
+field accepted them (RFC 9112 section 7.2; "x-gzip" is taken as "gzip")."""
+MAX_TRANSFER_CODINGS = 5
+"""More stacked transfer codings than this (chunked aside) are refused."""
+
 
 class BodyKind(Enum):
     NONE = "none"
@@ -106,6 +121,9 @@ class Framing(NamedTuple):
     kind: BodyKind
     length: int
     keep_alive: bool
+    codings: tuple[str, ...] = ()
+    """Transfer codings other than chunked, in the order the server applied them
+    ("gzip", "deflate"): only ones the request's TE field accepted."""
 
 
 def parse_status_line(line: bytes) -> tuple[str, int, str]:
@@ -236,14 +254,19 @@ def keep_alive(http_version: str, headers: Headers) -> bool:
     return True
 
 
-def body_framing(method: str, status: int, http_version: str, headers: Headers) -> Framing:
+def body_framing(
+    method: str, status: int, http_version: str, headers: Headers, sent: bytes = b""
+) -> Framing:
     """Decide how the response body is delimited (RFC 9112 section 6.3).
 
     Responses to HEAD, and 1xx, 204 and 304 responses have no body.  Otherwise
-    ``Transfer-Encoding: chunked`` (the only transfer coding accepted), then a
-    valid Content-Length, else the body runs until the server closes.  Both
-    Transfer-Encoding and Content-Length, or Transfer-Encoding in an HTTP/1.0
-    response, is ambiguous framing and refused.
+    ``Transfer-Encoding: chunked``, then a valid Content-Length, else the body runs
+    until the server closes.  Both Transfer-Encoding and Content-Length, or
+    Transfer-Encoding in an HTTP/1.0 response, is ambiguous framing and refused.
+
+    Transfer codings other than chunked (gzip, deflate) are accepted only when the
+    request head ``sent`` carries a TE field that accepts each of them (RFC 9110
+    section 10.1.4); see :func:`_coded_framing`.
     """
     reuse = keep_alive(http_version, headers)
     if method == "HEAD" or status < 200 or status == 204 or status == 304:
@@ -262,14 +285,87 @@ def body_framing(method: str, status: int, http_version: str, headers: Headers) 
             )
         codings = _tokens(transfer_encoding)
         if codings != ["chunked"]:
-            raise ProtocolError(
-                f"unsupported Transfer-Encoding {', '.join(codings)!r}: only 'chunked' is accepted",
-                rule="transfer-coding",
-            )
+            return _coded_framing(codings, sent, reuse)
         return Framing(BodyKind.CHUNKED, 0, reuse)
     if content_length:
         return Framing(BodyKind.LENGTH, parse_content_length(content_length), reuse)
     return Framing(BodyKind.CLOSE, 0, False)
+
+
+def _coded_framing(codings: list[str], sent: bytes, reuse: bool) -> Framing:
+    """The framing of a response whose Transfer-Encoding is not just ``chunked``.
+
+    Each coding before a final ``chunked`` must be one the request's TE field
+    accepted (RFC 9112 section 6.1: a server applies no other).  Without a final
+    ``chunked`` the body runs until the server closes, as RFC 9112 section 6.3 (4)
+    says for a response; gzip and deflate mark their own end, so a body cut off
+    there still fails to decode instead of coming out short.  ``chunked`` anywhere
+    but last or more than once, a coding the TE field did not accept, and an empty
+    list are refused."""
+    shown = ", ".join(codings)
+    chunked = bool(codings) and codings[-1] == "chunked"
+    coded = [_alias(c) for c in (codings[:-1] if chunked else codings)]
+    if "chunked" in coded:
+        raise ProtocolError(
+            f"unsupported Transfer-Encoding {shown!r}: chunked must be the last transfer "
+            "coding, applied once",
+            rule="transfer-coding",
+        )
+    accepted = accepted_transfer_codings(request_te(sent)) if sent else frozenset()
+    refused = [c for c in coded if c not in accepted]
+    if not coded or refused:
+        if not coded:
+            why = "it names no transfer coding"
+        elif not accepted:
+            why = "only 'chunked' is accepted (the request's TE field accepted no other coding)"
+        else:
+            why = f"{refused[0]!r} is not a coding the request's TE field accepted"
+        raise ProtocolError(
+            f"unsupported Transfer-Encoding {shown!r}: {why}", rule="transfer-coding"
+        )
+    if len(coded) > MAX_TRANSFER_CODINGS:
+        raise ProtocolError(
+            f"more than {MAX_TRANSFER_CODINGS} transfer codings: {shown!r}",
+            rule="transfer-coding",
+        )
+    if chunked:
+        return Framing(BodyKind.CHUNKED, 0, reuse, tuple(coded))
+    return Framing(BodyKind.CLOSE, 0, False, tuple(coded))
+
+
+def _alias(coding: str) -> str:
+    """A transfer coding's name, "x-gzip" taken as "gzip" (RFC 9112 section 7.2)."""
+    return "gzip" if coding == "x-gzip" else coding
+
+
+def request_te(head: bytes) -> list[str]:
+    """The values of the TE fields in a request head as rawhttp serialized it."""
+    return [m.strip(b" \t").decode("latin-1") for m in _TE_LINE.findall(head)]
+
+
+def accepted_transfer_codings(values: list[str]) -> frozenset[str]:
+    """The transfer codings rawhttp can undo that TE field ``values`` accept:
+    "gzip" (also when named "x-gzip") and "deflate", unless given weight ``q=0``.
+    A weight that is not a valid qvalue accepts nothing (RFC 9110 section 12.4.2);
+    "trailers" and other codings are ignored."""
+    accepted = set()
+    for item in _tokens(values):
+        name, _, parameters = item.partition(";")
+        coding = _alias(name.strip(_OWS))
+        if coding in _DECODABLE_TRANSFER and _weight(parameters) > 0:
+            accepted.add(coding)
+    return frozenset(accepted)
+
+
+def _weight(parameters: str) -> float:
+    """The ``q`` weight among a coding's parameters (1 when there is none; 0 when it
+    is not a valid qvalue)."""
+    for parameter in parameters.split(";"):
+        name, equals, value = parameter.partition("=")
+        if equals and name.strip(_OWS) == "q":
+            value = value.strip(_OWS)
+            return float(value) if _QVALUE.fullmatch(value) else 0.0
+    return 1.0
 
 
 def _show(line: bytes, limit: int = 80) -> str:

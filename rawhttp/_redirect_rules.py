@@ -1,7 +1,8 @@
 """The redirect rules (RFC 9110 section 15.4), as pure functions over URLs and
 methods: :func:`next_hop` is the one policy, asked by the Session's redirect step
 (:mod:`rawhttp._redirects`) whether a response is followed, where to, with which
-method, and what the next request keeps (its body, credentials, a Host header).
+method, and what the next request keeps (its body, credentials, a Host header);
+:func:`referer` gives the Referer a followed redirect may carry.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "next_hop",
     "redirect_location",
     "redirect_method",
+    "referer",
     "resolve_location",
 ]
 
@@ -43,10 +45,14 @@ class RedirectPolicy(NamedTuple):
     ``--post301``, ``--post302``, ``--post303``).  ``method`` is a method sent on
     every request of the chain whatever the redirect rules say (curl's ``-X`` with
     ``-L``); the rules then treat a request with a body as the POST it stands for,
-    as curl does."""
+    as curl does.  With ``referer`` each request a redirect asks for carries
+    ``Referer:`` the URL that redirected (without its userinfo and fragment), in place
+    of any Referer the first request had; none after a redirect from https to http
+    (RFC 9110 section 10.1.3): curl's ``--referer ";auto"``."""
 
     keep_post: frozenset[int] = frozenset()
     method: str | None = None
+    referer: bool = False
 
 
 DEFAULT_POLICY: Final = RedirectPolicy()
@@ -131,6 +137,15 @@ def keeps_credentials(old: URL, new: URL) -> bool:
         and old.port == 80
         and new.port == 443
     )
+
+
+def referer(current: URL, new: URL) -> str | None:
+    """The Referer of the request for ``new`` after ``current`` redirected to it: the
+    URL of ``current`` (``str(URL)`` has no userinfo, a URL keeps no fragment), or
+    None from https to http, where RFC 9110 section 10.1.3 forbids sending one."""
+    if current.scheme == "https" and new.scheme != "https":
+        return None
+    return str(current)
 
 
 def resolve_location(current: URL, location: str) -> URL:

@@ -2,8 +2,8 @@
 while the answer is a redirect to follow, drops its body and sends the request the
 redirect asks for.  What is followed, where to and with what is decided by the rules
 in :mod:`rawhttp._redirect_rules`; ``max_redirects`` and the :class:`RedirectPolicy`
-options (curl's ``--post301`` and ``-X``, which the ``rawhttp`` command uses) are
-applied here.
+options (curl's ``--post301``, ``-X`` and ``--referer ";auto"``, which the ``rawhttp``
+command uses) are applied here.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from ._redirect_rules import (
     Hop,
     RedirectPolicy,
     next_hop,
+    referer,
 )
 from ._request import Request
 from ._response import Response
+from ._serialize import Field, encode_field
 from ._unwanted import drop_unwanted
 
 __all__ = ["send_following_redirects"]
@@ -100,6 +102,8 @@ def _next_request(request: Request, hop: Hop, status: int, policy: RedirectPolic
         own = [f for f in own if f.key not in CREDENTIAL_HEADERS]
         defaults = [f for f in defaults if f.key not in CREDENTIAL_HEADERS]
         credentials = None
+    if policy.referer:
+        own, defaults = _with_referer(own, defaults, referer(request.url, hop.url))
     return Request(
         policy.method or hop.method,
         hop.url,
@@ -116,3 +120,17 @@ def _next_request(request: Request, hop: Hop, status: int, policy: RedirectPolic
         request.retry,
         request.cookies if hop.keep_credentials else None,
     )
+
+
+def _with_referer(
+    own: list[Field], defaults: list[Field], value: str | None
+) -> tuple[list[Field], list[Field]]:
+    """The fields with ``Referer: value`` in place of any Referer (where the request's
+    own was, else last), or with none when ``value`` is None."""
+    defaults = [f for f in defaults if f.key != "referer"]
+    kept = [f for f in own if f.key != "referer"]
+    if value is None:
+        return kept, defaults
+    at = next((i for i, f in enumerate(own) if f.key == "referer"), len(kept))
+    kept.insert(at, encode_field("Referer", value))
+    return kept, defaults

@@ -8,18 +8,19 @@ bad header raises :class:`InvalidRequest` before a connection is even asked for.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
 
 from ._auth import Auth, basic_auth, split_auth
 from ._body import RequestBody, encode_body
 from ._config import Clock, Timeout
 from ._exceptions import InvalidRequest
+from ._headers import HeadersInput
 from ._http11 import Head
 from ._options import InformationalHook, ParamsInput
 from ._response import InformationalResponse
 from ._retry_rules import Retry, coerce_retries
-from ._serialize import Field, encode_field, encode_fields, request_head
+from ._serialize import NO_HOST, Field, encode_field, encode_fields, request_head
 from ._url import _SCHEME_COLON as _HAS_SCHEME
 from ._url import URL, join_url, parse_url
 
@@ -206,7 +207,12 @@ def build_request(
             wait,
         ) = map(options.get, OPTION_ORDER)
         target = _target(defaults, url, params)
-        own = encode_fields(headers) if headers else []
+        try:  # (costs nothing until it catches: Python 3.11's exception tables)
+            own = encode_fields(headers) if headers else []
+        except InvalidRequest:  # {"Name": None} among them, or a bad field
+            if isinstance(headers, Iterator):  # consumed: cannot be read again
+                raise
+            own, defaults = _removing(headers, defaults)
         credentials, flow = defaults.auth, defaults.flow
         if auth is not None:
             credentials, flow = split_auth(auth)
@@ -246,6 +252,25 @@ def build_request(
         retry,
         cookies,
     )
+
+
+def _removing(
+    headers: HeadersInput | None, defaults: RequestDefaults
+) -> tuple[list[Field], RequestDefaults]:
+    """A request's own fields, and the Session's defaults without the fields it
+    named with None (``"Host": None``: :data:`NO_HOST` among its own, unless it gave
+    a Host too); a bad field raises its error.  (Read a second time: a one-shot
+    iterator of pairs cannot remove fields.)"""
+    removed: list[str] = []
+    try:
+        own = encode_fields(headers, removed)
+    except InvalidRequest as exc:
+        exc.__suppress_context__ = True  # the error being handled: the same one
+        raise
+    if "host" in removed and not any(f.key == "host" for f in own):
+        own = [*own, NO_HOST]
+    kept = [f for f in defaults.fields if f.key not in removed]
+    return own, defaults._replace(fields=kept)
 
 
 def _target(defaults: RequestDefaults, url: str, params: ParamsInput | None) -> URL:
@@ -315,10 +340,12 @@ class HeadCache:
     """Request heads of requests without a body that carry only the Session's
     default fields (the common repeated GET), built once per (method, URL, form)."""
 
-    __slots__ = ("_defaults", "_heads")
+    __slots__ = ("_heads", "defaults")
 
     def __init__(self, defaults: list[Field]) -> None:
-        self._defaults = defaults
+        self.defaults = defaults
+        """The Session's default fields: a request sending exactly this list (by
+        identity) has its head cached."""
         self._heads: dict[tuple[str, URL, bool], bytes] = {}
 
     def head(
@@ -340,7 +367,7 @@ class HeadCache:
                 absolute=absolute,
             )
         length = 0 if method in ("POST", "PUT", "PATCH") else None
-        if fields is not self._defaults:
+        if fields is not self.defaults:
             return request_head(method, url, fields, content_length=length, absolute=absolute)
         heads = self._heads
         key = (method, url, absolute)

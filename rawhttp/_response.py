@@ -16,7 +16,7 @@ from ._redirect_rules import redirect_location, resolve_location
 from ._text import MAX_LINE, LineSplitter, decode_pieces, split_lines
 from ._timings import Timings
 from ._url import URL, parse_url
-from ._whole_body import discard_rest, read_whole
+from ._whole_body import discard_rest, drain_into, read_whole
 
 __all__ = ["HTTPStatusError", "InformationalResponse", "Response"]
 
@@ -182,7 +182,7 @@ class Response:
         if body.received:
             raise ResponseNotRead("the body was already consumed by iter_bytes()")
         try:
-            content = await read_whole(body, self._decoder())
+            content = await read_whole(body, self._decoder(body, True))
         except DecodingError:
             await discard_rest(body)  # so the connection may still be reused
             self._finish(True)  # reused only if the body was read to its end
@@ -194,12 +194,16 @@ class Response:
         self._content = content
         return content
 
-    def _decoder(self) -> ContentDecoder | None:
-        """The Content-Encoding decoder for this response, if decoding is on and needed."""
-        if not self._decode:
-            return None
-        codings = self.headers.get_all("content-encoding")
-        return make_decoder(codings) if codings else None
+    def _decoder(self, body: BodyReader, decode: bool) -> ContentDecoder | None:
+        """The decoder for this response's body, if it needs one: its transfer codings
+        other than chunked, always (they are no part of the content); its content
+        codings too when ``decode`` and the Session's ``decode_content`` say so."""
+        transfer = body.codings
+        if decode and self._decode:
+            codings = self.headers.get_all("content-encoding")
+            if codings:
+                return make_decoder(codings, transfer)
+        return make_decoder([], transfer) if transfer else None
 
     def iter_bytes(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[bytes, None]:
         """The decoded body in pieces of at most ``chunk_size`` bytes, in constant memory,
@@ -208,7 +212,8 @@ class Response:
 
     def iter_raw(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[bytes, None]:
         """The body as received (content codings not undone), in pieces of at most
-        ``chunk_size`` bytes.  Chunked framing is always removed."""
+        ``chunk_size`` bytes.  Transfer codings are always removed: chunked framing,
+        and gzip or deflate when the request's TE field accepted them."""
         return self._chunks(chunk_size, decode=False)
 
     async def _chunks(self, chunk_size: int, *, decode: bool) -> AsyncGenerator[bytes, None]:
@@ -221,7 +226,7 @@ class Response:
         body = self._body
         if body is None or (self._on_done is None and not body.done):
             raise ResponseNotRead("the response is closed; its body can no longer be read")
-        decoder = self._decoder() if decode else None
+        decoder = self._decoder(body, decode)
         ok = False
         try:
             while True:
@@ -265,22 +270,18 @@ class Response:
         return split_lines(self.iter_text(chunk_size), splitter)
 
     async def drain(self, *, limit: int | None = None) -> None:
-        """Read the rest of the body without decoding it, so its connection can be
-        reused; the bytes read become :attr:`content` (as for the redirects in
-        ``history``).  Nothing is read when the connection could not be reused anyway
-        (``Connection: close``, or a body delimited by the server closing), nor past
-        ``limit`` bytes: the connection is then closed instead."""
+        """Read the rest of the body without undoing its content codings, so its
+        connection can be reused; the bytes read become :attr:`content` (as for the
+        redirects in ``history``).  Nothing is read when the connection could not be
+        reused anyway (``Connection: close``, or a body delimited by the server
+        closing), nor past ``limit`` bytes: the connection is then closed instead.
+        Transfer codings other than chunked are undone, the bytes that gives bounded
+        by ``limit`` too (by ``Limits.max_body_size`` without one)."""
         body = self._body
         kept: list[bytes] = []
         try:
             if body is not None and self._on_done is not None and self._keeps_connection():
-                total = 0
-                while limit is None or total <= limit:
-                    piece = await body.read_chunk()
-                    if not piece:
-                        break
-                    total += len(piece)
-                    kept.append(piece)
+                await drain_into(body, kept, limit)
         finally:
             await self.aclose()
             if self._content is None:
@@ -295,8 +296,8 @@ class Response:
 
     @property
     def num_bytes_downloaded(self) -> int:
-        """Body bytes read so far as they came (chunked framing removed, content codings
-        not undone): what curl calls the download size."""
+        """Body bytes read so far as they came (chunked framing removed; other transfer
+        codings and content codings not undone): what curl calls the download size."""
         return self._body.received if self._body is not None else 0
 
     async def aclose(self) -> None:

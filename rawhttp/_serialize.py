@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from ._exceptions import InvalidRequest
 from ._headers import Headers, HeadersInput
 from ._url import URL
 
-__all__ = ["Field", "encode_fields", "request_head"]
+__all__ = ["NO_HOST", "Field", "encode_fields", "request_head"]
 
 # method = token ; field-name = token (RFC 9110 sections 9.1 and 5.1)
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -80,8 +80,17 @@ def encode_field(name: str | bytes, value: str | bytes) -> Field:
     return Field(name.encode("ascii"), raw, name.lower())
 
 
-def encode_fields(headers: HeadersInput | None) -> list[Field]:
-    """Validate and encode caller headers, keeping order and case."""
+NO_HOST: Final = Field(b"", b"", "host")
+"""Stands for ``Host`` among a request's fields when the caller removed it
+(``headers={"Host": None}``, curl's ``-H "Host:"``): :func:`request_head` then writes
+no Host field at all.  Found by identity, never written itself."""
+
+
+def encode_fields(headers: HeadersInput | None, removed: list[str] | None = None) -> list[Field]:
+    """Validate and encode caller headers, keeping order and case.
+
+    With a ``removed`` list, a value of None is not an error: the lower-case name
+    goes into ``removed`` (a request's ``headers={"Accept": None}``)."""
     if not headers:
         return []
     pairs: Iterable[tuple[str | bytes, str | bytes]]
@@ -97,7 +106,13 @@ def encode_fields(headers: HeadersInput | None) -> list[Field]:
             if isinstance(pair, tuple | list):
                 what += f" of {len(pair)} items"
             raise InvalidRequest(f"headers must be (name, value) pairs, got {what}") from None
-        fields.append(encode_field(name, value))
+        try:
+            fields.append(encode_field(name, value))
+            continue
+        except InvalidRequest:
+            if value is not None or removed is None:
+                raise
+        removed.append(encode_field(name, "").key)  # its name checked as any other
     return fields
 
 
@@ -122,7 +137,10 @@ def request_head(
 ) -> bytes:
     """The request line and header section, ending with the blank line.
 
-    ``Host`` comes first unless the caller gave one (at most one is allowed).
+    ``Host`` comes first unless the caller gave one (at most one is allowed), or
+    removed it: :data:`NO_HOST` among ``fields`` means no Host field at all (HTTP/1.1
+    requires one, RFC 9112 section 3.2: this is for testing servers, as curl's
+    ``-H "Host:"``).
     ``Content-Length`` is added for a known body length unless the caller
     gave the same value; a different value, or a caller Transfer-Encoding with
     a body of known length, is refused.  ``content_length=None`` (and not
@@ -150,6 +168,8 @@ def request_head(
     parts = [f"{method} {request_target} HTTP/1.1\r\n".encode("ascii")]
     if host is None:
         parts.append(b"Host: " + url.host_header.encode("ascii") + b"\r\n")
+    elif host is NO_HOST:
+        fields = [f for f in fields if f is not NO_HOST]
     for f in fields:
         parts.append(f.name + b": " + f.value + b"\r\n")
     if chunked:

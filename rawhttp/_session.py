@@ -36,7 +36,7 @@ from ._redirects import send_following_redirects
 from ._request import HeadCache, Request, RequestDefaults, build_request, head_hook
 from ._response import Response
 from ._retry_rules import Retry, coerce_retries
-from ._serialize import encode_fields
+from ._serialize import NO_HOST, encode_fields
 from ._tls import CertTypes, VerifyTypes, verify_from_env
 from ._transport import ConnectTo, Transport, proxy_settings
 from ._url import parse_url
@@ -67,7 +67,10 @@ class Session(Verbs[Awaitable[Response]]):
       ``(certfile, keyfile)`` pair;
     - ``headers``: default headers sent with every request (a request's own
       headers of the same name replace them; a value of None removes one of
-      rawhttp's defaults: User-Agent, Accept, Accept-Encoding);
+      rawhttp's defaults: User-Agent, Accept, Accept-Encoding, and Host: with
+      ``"Host": None`` no Host field is sent, as curl's ``-H "Host:"``; HTTP/1.1
+      requires one (RFC 9112 section 3.2), so this is for testing servers; a
+      redirect to another origin gets its Host again);
     - ``auth``: ``(user, password)`` or :class:`BasicAuth` (Basic, sent with every
       request), :class:`DigestAuth`, or any :class:`Auth` flow;
     - ``cookies``: a dict (sent to every host) or an ``http.cookiejar.CookieJar`` (used
@@ -93,6 +96,9 @@ class Session(Verbs[Awaitable[Response]]):
       1080 when not given): http URLs are requested from it in absolute form,
       https URLs through a ``CONNECT`` tunnel; the credentials go to the proxy
       only, as ``Proxy-Authorization``;
+    - ``proxy_tunnel`` (default False): http URLs too go through a ``CONNECT``
+      tunnel to their origin (curl's ``-p``/``--proxytunnel``), requested in origin
+      form inside it, one tunnel per origin;
     - ``no_proxy``: hosts reached directly, as curl's NO_PROXY (comma-separated
       names, matching subdomains too, IP addresses, CIDR ranges, ``host:port``,
       ``*`` for all);
@@ -141,6 +147,7 @@ class Session(Verbs[Awaitable[Response]]):
         on_informational: InformationalHook | None = None,
         unix_socket: str | os.PathLike[str] | None = None,
         proxy: str | None = None,
+        proxy_tunnel: bool = False,
         no_proxy: str | None = None,
         trust_env: bool = True,
         local_address: str | None = None,
@@ -199,6 +206,7 @@ class Session(Verbs[Awaitable[Response]]):
             unix_socket=self.unix_socket,
             proxies=proxies,
             no_proxy=no_proxy,
+            proxy_tunnel=proxy_tunnel,
             local_address=local_address,
             happy_eyeballs_delay=happy_eyeballs_delay,
             heads=HeadCache(fields),
@@ -321,7 +329,8 @@ class Session(Verbs[Awaitable[Response]]):
 
 def _default_fields(headers: HeadersInput | None, decode_content: bool) -> list[Any]:
     """User-Agent, Accept and Accept-Encoding unless ``headers`` replaces or removes
-    them (a value of None removes one, like curl's ``-H "Accept:"``), then ``headers``."""
+    them (a value of None removes one, like curl's ``-H "Accept:"``), then ``headers``
+    (``"Host": None`` as :data:`NO_HOST`: no Host field at all)."""
     default_pairs = [("User-Agent", USER_AGENT), ("Accept", "*/*")]
     if decode_content:
         default_pairs.append(("Accept-Encoding", accept_encoding()))
@@ -330,4 +339,6 @@ def _default_fields(headers: HeadersInput | None, decode_content: bool) -> list[
     removed = {str(name).lower() for name, value in pairs if value is None}
     own = encode_fields([(name, value) for name, value in pairs if value is not None])
     own_keys = {f.key for f in own} | removed
+    if "host" in removed and not any(f.key == "host" for f in own):
+        own.append(NO_HOST)  # no Host field at all (curl's -H "Host:")
     return [f for f in defaults if f.key not in own_keys] + own

@@ -59,7 +59,8 @@ _TARGET_HOST: Final = re.compile(r"[A-Za-z0-9._:%-]{1,255}")
 class Route(NamedTuple):
     """How a request travels: its pool key, the proxy it goes through (None:
     direct), and whether its request line takes the absolute form (plain http via a
-    proxy, which then also gets the proxy's credentials as a header)."""
+    proxy, which then also gets the proxy's credentials as a header).  Through a
+    proxy, a request not in absolute form goes through a CONNECT tunnel."""
 
     key: PoolKey
     proxy: Proxy | None
@@ -87,6 +88,7 @@ class Transport:
         cookies: CookieStore | None = None,
         default_encoding: str | Callable[[bytes], str] | None = None,
         connect_to: ConnectTo | None = None,
+        proxy_tunnel: bool = False,
     ) -> None:
         self.pool = Pool(max_connections, keepalive_expiry)
         self.verify = verify
@@ -100,7 +102,10 @@ class Transport:
         self._tls_key = tls_key(verify, cert)
         self._proxies = proxies
         self._no_proxy = no_proxy
+        self.proxy_tunnel = proxy_tunnel
+        """http URLs too go through a CONNECT tunnel (curl's --proxytunnel)."""
         self._heads = heads
+        self._default_fields = heads.defaults
         self._defaults_close: bool | None = None
         self._routes: dict[URL, Route] = {}
         self.cookies = CookieStore(None) if cookies is None else cookies
@@ -129,7 +134,7 @@ class Transport:
         if body is not None:
             fields, expecting = with_expect(fields, body, request.expect)
         head = self._heads.head(request.method, url, fields, body, route.absolute)
-        if fields is request.defaults:  # the common case: computed once
+        if fields is self._default_fields:  # the common case: computed once
             client_close = self._defaults_close
             if client_close is None:
                 client_close = self._defaults_close = says_close(fields)
@@ -179,7 +184,7 @@ class Transport:
         proxy = self._proxy_for(url)
         if proxy is None:
             return Route((url.scheme, url.host, url.port, self._tls_key), None, False)
-        if url.scheme == "https":  # a tunnel per origin
+        if url.scheme == "https" or self.proxy_tunnel:  # a tunnel per origin
             return Route((url.scheme, url.host, url.port, (self._tls_key, proxy)), proxy, False)
         # One connection to the proxy carries requests for any origin.
         return Route(("http-proxy", proxy.host, proxy.port, proxy.authorization), proxy, True)
@@ -246,6 +251,7 @@ class Transport:
                 deadline=clock.until(clock.timeout.connect),
                 unix_socket=self.unix_socket,
                 proxy=route.proxy,
+                tunnel=not route.absolute,
                 local_address=self.local_address,
                 happy_eyeballs_delay=self.happy_eyeballs_delay,
                 limits=self.limits,

@@ -1,15 +1,16 @@
 """Reading a body whole (``Response.read()``, ``Session.request()``): the raw pieces fed
 to the content decoder as they arrive, the bytes received and held checked against
-``Limits.max_body_size`` after each piece, the total deadline checked while decoding."""
+``Limits.max_body_size`` after each piece, the total deadline checked while decoding.
+Also the rest of a body read to be dropped (after a decoding error, or drained)."""
 
 from __future__ import annotations
 
-from ._body_reader import WHOLE_READ, BodyReader
-from ._decoding import FEED_SLICE, ContentDecoder
+from ._body_reader import READ_CHUNK, WHOLE_READ, BodyReader
+from ._decoding import FEED_SLICE, ContentDecoder, make_decoder
 from ._exceptions import BodyTooLarge, Error, ReadTimeout
 from ._parse import BodyKind
 
-__all__ = ["DECODED_PIECE", "DISCARD_LIMIT", "discard_rest", "read_whole"]
+__all__ = ["DECODED_PIECE", "DISCARD_LIMIT", "discard_rest", "drain_into", "read_whole"]
 
 DECODED_PIECE = 1024 * 1024
 """Largest decoded piece while a body is read whole (the limit is checked after each)."""
@@ -61,6 +62,36 @@ async def discard_rest(body: BodyReader) -> None:
             left -= len(await body.read_chunk())
     except Error:
         pass
+
+
+async def drain_into(body: BodyReader, kept: list[bytes], limit: int | None) -> None:
+    """``Response.drain``: read the body to its end, or until more than ``limit``
+    bytes came, appending the pieces to ``kept``.  Transfer codings other than
+    chunked are undone (not content codings), the bytes that gives bounded by
+    ``limit`` too (else by ``Limits.max_body_size``)."""
+    decoder = make_decoder([], body.codings)
+    if decoder is None:
+        total = 0
+        while limit is None or total <= limit:
+            piece = await body.read_chunk()
+            if not piece:
+                return
+            total += len(piece)
+            kept.append(piece)
+        return
+    bound = body.limits.max_body_size if limit is None else limit
+    total = held = 0
+    while limit is None or total <= limit:
+        piece = await body.read_chunk()
+        if not piece:
+            decoder.finish()
+            return
+        total += len(piece)
+        for out in decoder.feed(piece, READ_CHUNK):
+            held += len(out)
+            kept.append(out)
+            if bound is not None and held > bound:
+                return
 
 
 def _too_large(limit: int, size: int, what: str) -> BodyTooLarge:

@@ -187,7 +187,7 @@ CASES = [
         + b"\r\n0\r\n\r\n",
         61,
         "Error while processing content unencoding",
-        curl=0,  # curl decodes transfer codings; rawhttp accepts only chunked
+        curl=0,  # curl decodes transfer codings; rawhttp only with a TE field asking
     ),
     # odd status lines: 1
     Case(

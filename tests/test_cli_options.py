@@ -451,3 +451,46 @@ async def test_header_json(raw_server: MakeServer) -> None:
     server = await raw_server(answer(response(b"", "X-A: 1", "X-A: 2", 'X-Q: "q"')))
     run = await cli("-s", "-w", "%{header_json}", server.url())
     assert run.out == b'{"x-a":["1","2"],\n"x-q":["\\"q\\""],\n"content-length":["0"]\n}'
+
+
+async def test_proxytunnel_host_removal_auto_referer_and_tr_encoding(
+    raw_server: MakeServer,
+) -> None:
+    """-p tunnels an http URL (CONNECT, then origin form), -H "Host:" sends no Host,
+    -e ";auto" sends the redirecting URL on each hop, --tr-encoding asks for and
+    undoes a gzip transfer coding (curl 7.88's request fields)."""
+    import gzip
+
+    async def proxy(conn: RawConnection) -> None:
+        head, _ = await read_message(conn)
+        assert head.startswith(b"CONNECT 127.0.0.1:")
+        await conn.send(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        inner, _ = await read_message(conn)
+        await conn.send(response(inner.split(b"\r\n")[0]))
+
+    tunnel = await raw_server(proxy)
+    run = await cli("-s", "-p", "-x", tunnel.url(), "http://127.0.0.1:9/inside")
+    assert (run.code, run.out) == (0, b"GET /inside HTTP/1.1")
+
+    server = await raw_server(routes({"/": response(b"")}))
+    await cli("-s", "-H", "Host:", server.url())
+    assert field_values(server.requests[0], "host") == []
+
+    hop = response(b"", "Location: /two", status="302 Found")
+    server = await raw_server(answer(hop, response(b"")))
+    await cli("-s", "-L", "-e", ";auto", server.url("/one"))
+    assert field_values(server.requests[0], "referer") == []
+    assert field_values(server.requests[1], "referer") == [server.url("/one")]
+
+    coded = b"%x\r\n%s\r\n0\r\n\r\n"
+    packed = gzip.compress(b"unpacked", mtime=0)
+    server = await raw_server(
+        answer(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+            + coded % (len(packed), packed)
+        )
+    )
+    run = await cli("-s", "--tr-encoding", server.url())
+    assert (run.code, run.out) == (0, b"unpacked")
+    assert field_values(server.requests[0], "te") == ["gzip"]
+    assert field_values(server.requests[0], "connection") == ["TE"]

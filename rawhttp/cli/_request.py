@@ -158,8 +158,10 @@ def outgoing(
 
 
 def _extra(args: Operation) -> list[tuple[str, bytes]]:
-    """Referer (-e), Range (-r, -C) and the time condition (-z)."""
+    """TE (--tr-encoding), Referer (-e), Range (-r, -C) and the time condition (-z)."""
     extra: list[tuple[str, bytes]] = []
+    if args.tr_encoding:  # as curl 7.88 sends them; the Session then decodes gzip
+        extra += [("Connection", b"TE"), ("TE", b"gzip")]
     if args.referer:
         referer = args.referer.removesuffix(";auto")
         if referer:
@@ -213,7 +215,9 @@ def make_session(args: Operation, remove: dict[str, None], transfers: int) -> ra
         options["follow_redirects"] = True
         options["max_redirects"] = None if args.max_redirs < 0 else args.max_redirs
         options["redirect_policy"] = rawhttp.RedirectPolicy(
-            keep_post=frozenset(status for status, kept in posts if kept), method=args.request
+            keep_post=frozenset(status for status, kept in posts if kept),
+            method=args.request,
+            referer=bool(args.referer and args.referer.endswith(";auto")),
         )
     shown = ""
     # passed only when given, so that a plain fetch does not depend on them
@@ -226,6 +230,8 @@ def make_session(args: Operation, remove: dict[str, None], transfers: int) -> ra
         options["no_proxy"] = args.noproxy
     if args.proxy_user and args.proxy:
         options["proxy"] = _with_user(args.proxy, args.proxy_user)
+    if args.proxytunnel:
+        options["proxy_tunnel"] = True
     jar = _cookies(args, transfers)
     if jar is not None:
         options["cookies"] = jar
