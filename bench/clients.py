@@ -3,10 +3,16 @@
     python bench/clients.py CLIENT SCENARIO URL [WARMUP_URL] [options]
 
 CLIENT is rawhttp, rawhttp-sync (rawhttp's blocking SyncSession), aiohttp, httpx,
-urllib3 or floor (a bare asyncio streams loop).
+urllib3, floor (a bare asyncio streams loop), bare (a bare asyncio.BufferedProtocol
+that parses nothing but the head: the floor for Content-Length bodies) or ceiling
+(bench/ceiling.py's BufferedProtocol client in its ceiling-bytes mode: only chunk
+framing parsed, bytes handed out: the floor for chunked bodies).  An async client
+with the suffix ``-uvloop`` (rawhttp-uvloop, aiohttp-uvloop, ...) runs under
+``uvloop.run()`` instead of ``asyncio.run()``.
 SCENARIO is seq, conc, tls_seq, tls_new (small GETs, req/s), big, chunked, long (streamed
-bodies, MB/s), rss (peak RSS growth in MiB while streaming one body) or gzip
-(bodies decoded from gzip, MB/s of decoded bytes).  WARMUP_URL (a small resource on
+bodies, MB/s), rss (peak RSS growth in MiB while streaming one body), idle (RSS growth
+in MiB of --conc idle pooled keep-alive connections) or gzip (bodies decoded from gzip,
+MB/s of decoded bytes).  WARMUP_URL (a small resource on
 the same origin) opens the connection before a streaming measurement starts.
 
 Every loop is bounded in count (--n, --warmup, --reps) and in time (--budget): past
@@ -32,8 +38,31 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-CLIENTS = ("rawhttp", "rawhttp-sync", "aiohttp", "httpx", "urllib3", "floor")
-SCENARIOS = ("seq", "conc", "big", "chunked", "long", "tls_seq", "tls_new", "rss", "gzip")
+BASE_CLIENTS = (
+    "rawhttp",
+    "rawhttp-sync",
+    "aiohttp",
+    "httpx",
+    "urllib3",
+    "floor",
+    "bare",
+    "ceiling",
+)
+UVLOOP_SUFFIX = "-uvloop"
+UVLOOP_CLIENTS = ("rawhttp", "aiohttp", "httpx", "floor", "bare", "ceiling")
+CLIENTS = (*BASE_CLIENTS, *(c + UVLOOP_SUFFIX for c in UVLOOP_CLIENTS))
+SCENARIOS = (
+    "seq",
+    "conc",
+    "big",
+    "chunked",
+    "long",
+    "tls_seq",
+    "tls_new",
+    "rss",
+    "idle",
+    "gzip",
+)
 UNITS = {
     "seq": "req/s",
     "conc": "req/s",
@@ -44,6 +73,7 @@ UNITS = {
     "long": "MB/s",
     "gzip": "MB/s",
     "rss": "MiB",
+    "idle": "MiB",
 }
 CHUNK = 64 * 1024
 STREAM_LIMIT = 1024 * 1024  # the floor's StreamReader limit: the same as rawhttp's
@@ -79,6 +109,12 @@ def status_mib(field: str) -> float | None:
     except OSError:
         pass
     return None
+
+
+def statm_rss_mib() -> float:
+    """Current RSS from /proc/self/statm, in MiB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024.0 / 1024.0
 
 
 def reset_peak_rss() -> bool:
@@ -337,11 +373,141 @@ class FloorClient:
             w.close()
 
 
+class BareProtocol(asyncio.BufferedProtocol):
+    """The floor for Content-Length bodies: the transport receives into one reused
+    1 MiB bytearray; the head is found by a byte search (its Content-Length too); the
+    body is cut into bytes of at most 64 KiB right in ``buffer_updated()`` (the one
+    copy any client handing out bytes makes) and counted: no parsing, no queue, no
+    await per piece."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray(STREAM_LIMIT)
+        self.view = memoryview(self.buf)
+        self.used = 0  # head bytes buffered (before the head is complete)
+        self.left = -1  # body bytes still to come; -1: reading the head
+        self.counted = 0
+        self.done: asyncio.Future[None] | None = None
+        self.transport: asyncio.Transport | None = None
+        self.exc: BaseException | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.view[self.used :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if self.left < 0:
+            self.used += nbytes
+            end = self.buf.find(b"\r\n\r\n", 0, self.used)
+            if end < 0:
+                if self.used > 65536:
+                    self._finish(AssertionError("head too long"))
+                return
+            head = bytes(self.buf[: end + 2])
+            i = head.lower().find(b"\r\ncontent-length:")
+            if not head.startswith(b"HTTP/1.1 200 ") or i < 0:
+                self._finish(NotSupported(f"bare: needs 200 + Content-Length, got {head[:60]!r}"))
+                return
+            self.left = int(head[i + 17 : head.index(b"\r\n", i + 2)])
+            start, nbytes = end + 4, self.used - end - 4
+            self.used = 0
+        else:
+            start = 0
+        take = min(nbytes, self.left)
+        view = self.view
+        for at in range(start, start + take, CHUNK):
+            self.counted += len(bytes(view[at : min(at + CHUNK, start + take)]))
+        self.left -= take
+        if self.left == 0 or take < nbytes:
+            self._finish(None if take == nbytes else AssertionError("bytes past the body"))
+
+    def _finish(self, exc: BaseException | None) -> None:
+        done = self.done
+        if done is not None and not done.done():
+            if exc is None:
+                done.set_result(None)
+            else:
+                done.set_exception(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._finish(exc or EOFError("connection closed mid-response"))
+
+    async def get(self, request: bytes) -> int:
+        assert self.transport is not None
+        self.left, self.counted, self.used = -1, 0, 0
+        self.done = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        await self.done
+        return self.counted
+
+
+class _OneConnection:
+    """An adapter holding one keep-alive connection for a protocol-level client
+    (bare, ceiling): only the streaming scenarios (and their small warm-up GET)."""
+
+    def __init__(self, ca: str | None, conc: int) -> None:
+        if ca or conc != 1:
+            raise NotSupported("one plain connection only")
+        self.transport: asyncio.BaseTransport | None = None
+
+    async def _open(self, url: str, factory: Callable[[], Any]) -> tuple[Any, str, int, str]:
+        u = urlsplit(url)
+        host, port = u.hostname or "127.0.0.1", u.port or 80
+        if self.transport is None:
+            loop = asyncio.get_running_loop()
+            self.transport, self.proto = await loop.create_connection(factory, host, port)
+        return self.proto, host, port, u.path or "/"
+
+    async def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+class BareClient(_OneConnection):
+    async def stream(self, url: str) -> int:
+        proto, host, port, path = await self._open(url, BareProtocol)
+        return await proto.get(
+            b"GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (path.encode(), host.encode(), port)
+        )
+
+    async def get(self, url: str, headers: dict[str, str] | None = None) -> bytes:
+        if headers:
+            raise NotSupported("bare: no request headers")
+        n = await self.stream(url)
+        return b"x" * n  # the warm-up GET before a stream: only its length is checked
+
+
+class CeilingClient(_OneConnection):
+    """bench/ceiling.py's CeilingProtocol, ceiling-bytes mode: chunk framing parsed,
+    body pieces of at most 64 KiB copied out as bytes when pulled."""
+
+    async def stream(self, url: str) -> int:
+        from ceiling import CeilingProtocol  # bench/ceiling.py: this script's folder
+
+        proto, host, port, path = await self._open(url, lambda: CeilingProtocol("ceiling-bytes"))
+        proto.request(host, port, path)
+        n = 0
+        read = proto.read
+        while piece := await read():
+            n += len(piece)
+        if proto.status != 200:
+            raise AssertionError(f"status {proto.status}")
+        return n
+
+    async def get(self, url: str, headers: dict[str, str] | None = None) -> bytes:
+        if headers:
+            raise NotSupported("ceiling: no request headers")
+        return b"x" * await self.stream(url)
+
+
 ASYNC = {
     "rawhttp": RawhttpClient,
     "aiohttp": AiohttpClient,
     "httpx": HttpxClient,
     "floor": FloorClient,
+    "bare": BareClient,
+    "ceiling": CeilingClient,
 }
 
 
@@ -418,7 +584,7 @@ async def a_streams(
 
 
 async def run_async(args: argparse.Namespace, dl: Deadline) -> dict[str, Any]:
-    client = ASYNC[args.client](args.ca, args.conc)
+    client = ASYNC[args.client.removesuffix(UVLOOP_SUFFIX)](args.ca, args.conc)
     try:
         return await measure(client, args, dl, a_sequential, a_concurrent, a_streams, True)
     finally:
@@ -612,6 +778,21 @@ async def measure(
         )
         count = args.n
         value = count / secs
+    elif sc == "idle":
+        # RSS growth of `conc` idle keep-alive connections: all requests in flight at
+        # once (so each opens its own connection), then idle in the pool
+        if isinstance(client, _OneConnection):
+            raise NotSupported("no connection pool")
+        await call(sequential, client.get, url, 2, 0, size, None, dl)  # warm-up
+        gc.collect()
+        before = statm_rss_mib()
+        secs, cpu, nbytes = await call(
+            concurrent, client.get, url, args.conc, 0, args.conc, size, dl
+        )
+        gc.collect()
+        value = statm_rss_mib() - before
+        count = args.conc
+        out.update(rss_before_mib=before)
     elif sc in ("big", "chunked", "long", "rss"):
         if args.warmup_url:
             await call(lambda: client.get(args.warmup_url))
@@ -674,6 +855,13 @@ def main() -> int:
                 )
             finally:
                 client.close()
+        elif args.client.endswith(UVLOOP_SUFFIX):
+            try:
+                import uvloop
+            except ImportError as exc:
+                raise NotSupported("uvloop is not installed (bench/setup.sh)") from exc
+            out = uvloop.run(run_async(args, dl))
+            out["loop"] = f"uvloop {uvloop.__version__}"
         else:
             out = asyncio.run(run_async(args, dl))
         result.update(out)

@@ -2,12 +2,16 @@
 
     python bench/run.py [--rounds N] [--only SCENARIO,...] [--clients a,b] [--quick]
                         [--no-setup] [--timeout S] [--keep] [--no-heap-trim]
+                        [--uvloop] [--no-pin] [--targets]
 
 Installs what it needs (bench/setup.sh), starts a private nginx on free 127.0.0.1
 ports with its own config and files in a temporary directory, runs every client in
 its own process once per scenario per round (interleaved: A B C A B C ...), prints
 medians and rawhttp/peer ratios, and writes everything to bench/results/latest.json.
-nginx is stopped by its PID when the run ends, however it ends.
+nginx is stopped by its PID when the run ends, however it ends.  With taskset, nginx
+runs on CPU 0 and every client on CPU 1 (--no-pin: wherever the kernel puts them).
+``--targets`` runs exactly what issue 15's targets need and prints each target with its
+ratio and whether it holds.
 """
 
 from __future__ import annotations
@@ -35,17 +39,31 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from clients import UNITS  # bench/clients.py: this script's folder is on sys.path
+from clients import UNITS, UVLOOP_CLIENTS, UVLOOP_SUFFIX  # bench/clients.py: on sys.path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-CLIENTS = ["rawhttp", "rawhttp-sync", "aiohttp", "httpx", "urllib3", "floor"]
-PEERS = ["aiohttp", "httpx", "urllib3", "floor"]
+BASE_CLIENTS = [
+    "rawhttp",
+    "rawhttp-sync",
+    "aiohttp",
+    "httpx",
+    "urllib3",
+    "floor",
+    "bare",
+    "ceiling",
+]
+CLIENTS = [*BASE_CLIENTS, *(c + UVLOOP_SUFFIX for c in UVLOOP_CLIENTS)]
+DEFAULT_CLIENTS = ["rawhttp", "rawhttp-sync", "aiohttp", "httpx", "urllib3", "floor"]
+PEERS = ["aiohttp", "httpx", "urllib3", "floor", "bare", "ceiling"]
+STREAM_ONLY = {"bare": ("big", "long", "rss"), "ceiling": ("big", "chunked", "long", "rss")}
+"""Protocol-level floors: one plain connection, streamed bodies only (bare needs a
+Content-Length).  Other scenarios are not run for them."""
 SYNC = "rawhttp-sync"  # rawhttp's blocking API (SyncSession), compared with its async self
 SYNC_PEERS = ["rawhttp", "urllib3"]
 SYNC_STREAM_TARGET = 0.8  # streaming through the blocking API: at least 0.8x async rawhttp
-SCENARIOS = ["seq", "conc", "big", "chunked", "long", "tls_seq", "tls_new", "rss", "gzip"]
+SCENARIOS = ["seq", "conc", "big", "chunked", "long", "tls_seq", "tls_new", "rss", "idle", "gzip"]
 
 MiB = 1024 * 1024
 RSS_RATIO_MIN_MIB = 1.0  # below this, an RSS growth is noise: no ratio, only the MiB
@@ -57,15 +75,18 @@ GZIP_SIZE = 4 * MiB
 
 # What each scenario fetches and how much: full run, then --quick.
 SCENARIO_SPEC: dict[str, dict[str, Any]] = {
-    "seq": dict(path="/small", tls=False, size=len(SMALL_BODY), n=5000, warmup=200, conc=1),
-    "conc": dict(path="/small", tls=False, size=len(SMALL_BODY), n=3000, warmup=200, conc=100),
-    "big": dict(path="/big", tls=False, size=BIG_SIZE, reps=3, conc=1),
-    "chunked": dict(path="/chunked", tls=False, size=CHUNKED_SIZE, reps=3, conc=1),
-    "tls_seq": dict(path="/small", tls=True, size=len(SMALL_BODY), n=2000, warmup=100, conc=1),
+    # Counts sized so that each timed part takes about 0.5-2 s here (2 cores, 2026):
+    # with fewer, one scheduling hiccup moves a figure by 2x.
+    "seq": dict(path="/small", tls=False, size=len(SMALL_BODY), n=15000, warmup=200, conc=1),
+    "conc": dict(path="/small", tls=False, size=len(SMALL_BODY), n=15000, warmup=200, conc=100),
+    "big": dict(path="/big", tls=False, size=BIG_SIZE, reps=20, conc=1),
+    "chunked": dict(path="/chunked", tls=False, size=CHUNKED_SIZE, reps=20, conc=1),
+    "tls_seq": dict(path="/small", tls=True, size=len(SMALL_BODY), n=8000, warmup=100, conc=1),
     "tls_new": dict(path="/small", tls=True, size=len(SMALL_BODY), n=200, warmup=10, conc=1),
     "long": dict(path="/huge", tls=False, size=HUGE_SIZE, reps=2, conc=1),
     "rss": dict(path="/huge", tls=False, size=HUGE_SIZE, reps=1, conc=1),
     "gzip": dict(path="/gzip", tls=False, size=GZIP_SIZE, n=40, warmup=2, conc=1),
+    "idle": dict(path="/small", tls=False, size=len(SMALL_BODY), n=200, warmup=0, conc=200),
 }
 QUICK = {
     "seq": dict(n=500, warmup=50),
@@ -77,6 +98,7 @@ QUICK = {
     "long": dict(reps=1),
     "rss": dict(path="/big", size=BIG_SIZE),
     "gzip": dict(n=5, warmup=1),
+    "idle": dict(),
 }
 WHAT = {
     "seq": "sequential GET /small (12 B), one keep-alive connection",
@@ -88,7 +110,88 @@ WHAT = {
     "long": "stream /huge (1 GiB, Content-Length) twice: steadier than big",
     "rss": "peak RSS growth while streaming /huge (1 GiB); lower is better",
     "gzip": "GET /gzip (4 MiB text, gzip-encoded), decoded; MB/s of decoded bytes",
+    "idle": "RSS growth of 200 idle pooled keep-alive connections; lower is better",
 }
+MEMORY = ("rss", "idle")  # scenarios whose figure is MiB, lower is better
+
+# -- issue 15's targets ---------------------------------------------------------------
+
+UV = UVLOOP_SUFFIX
+TARGETS: list[tuple[str, str, str, str, float]] = [
+    # (label, scenario, client, peer or "" for an absolute MiB bound, bound)
+    ("100 MiB body >= 0.9x bare BufferedProtocol", "big", "rawhttp", "bare", 0.9),
+    ("100 MiB body >= 1.5x aiohttp", "big", "rawhttp", "aiohttp", 1.5),
+    ("100 MiB body >= 0.85x urllib3", "big", "rawhttp", "urllib3", 0.85),
+    ("64 MiB chunked >= 0.8x ceiling.py loop", "chunked", "rawhttp", "ceiling", 0.8),
+    ("64 MiB chunked >= 1.3x aiohttp", "chunked", "rawhttp", "aiohttp", 1.3),
+    ("64 MiB chunked >= 0.75x urllib3", "chunked", "rawhttp", "urllib3", 0.75),
+    ("seq small GETs >= 1.4x aiohttp", "seq", "rawhttp", "aiohttp", 1.4),
+    ("seq small GETs >= 3x httpx", "seq", "rawhttp", "httpx", 3.0),
+    ("100 in flight >= 1.3x aiohttp", "conc", "rawhttp", "aiohttp", 1.3),
+    ("TLS keep-alive small GETs >= 1.2x aiohttp", "tls_seq", "rawhttp", "aiohttp", 1.2),
+    *(
+        (f"uvloop {sc}: ahead of aiohttp (> 1x)", sc, "rawhttp" + UV, "aiohttp" + UV, 1.0)
+        for sc in ("seq", "conc", "big", "chunked", "tls_seq")
+    ),
+    ("SyncSession small GETs >= 1.0x urllib3", "seq", "rawhttp-sync", "urllib3", 1.0),
+    ("SyncSession 100 MiB stream >= 0.7x urllib3", "big", "rawhttp-sync", "urllib3", 0.7),
+    ("200 idle pooled connections < 8 MiB", "idle", "rawhttp", "", 8.0),
+    ("streaming 1 GiB: RSS growth < 32 MiB", "rss", "rawhttp", "", 32.0),
+]
+
+
+def target_plan() -> dict[str, list[str]]:
+    """Scenario -> the clients the targets need (in CLIENTS order)."""
+    plan: dict[str, set[str]] = {}
+    for _, sc, me, peer, _ in TARGETS:
+        plan.setdefault(sc, set()).update(c for c in (me, peer) if c)
+    return {sc: [c for c in CLIENTS if c in plan[sc]] for sc in SCENARIOS if sc in plan}
+
+
+def evaluate_targets(
+    medians: dict[str, dict[str, float | None]], runs: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each target: the ratio of the medians (or the MiB), the per-round ratios, and
+    whether it holds."""
+    out = []
+    for label, sc, me, peer, bound in TARGETS:
+        mine = medians.get(sc, {}).get(me)
+        rec: dict[str, Any] = {"target": label, "scenario": sc, "client": me, "peer": peer}
+        if not peer:
+            rec.update(value=mine, bound=bound, holds=None if mine is None else mine < bound)
+        else:
+            theirs = medians.get(sc, {}).get(peer)
+            ratio = None if mine is None or not theirs else mine / theirs
+            rounds = paired_ratios(runs, me, [peer]).get(sc, {}).get(peer)
+            rec.update(
+                value=None if ratio is None else round(ratio, 3),
+                per_round_median=rounds,
+                bound=bound,
+                holds=None
+                if ratio is None
+                else (ratio > bound if bound == 1.0 else ratio >= bound),
+            )
+        out.append(rec)
+    return out
+
+
+def print_targets(targets: list[dict[str, Any]]) -> None:
+    rows = []
+    for t in targets:
+        v = t["value"]
+        if t["peer"]:
+            shown = "n/a" if v is None else f"{v:.2f}x"
+            rounds = t.get("per_round_median")
+            shown += "" if rounds is None else f" ({rounds:.2f})"
+        else:
+            shown = "n/a" if v is None else f"{v:.1f} MiB"
+        verdict = "n/a" if t["holds"] is None else "holds" if t["holds"] else "NOT MET"
+        rows.append([t["target"], shown, verdict])
+    print_table(
+        "Issue 15 targets (ratio of the medians; in brackets the median of the per-round ratios)",
+        ["target", "measured", ""],
+        rows,
+    )
 
 
 # -- processes ------------------------------------------------------------------------
@@ -263,9 +366,20 @@ http {{
 """
 
 
+def pinning(enabled: bool) -> tuple[list[str], list[str]]:
+    """Command prefixes (server, client): nginx on CPU 0, the client on CPU 1, when
+    taskset exists and this process may use both CPUs; else none."""
+    taskset = shutil.which("taskset")
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if not enabled or taskset is None or not {0, 1} <= allowed:
+        return [], []
+    return [taskset, "-c", "0"], [taskset, "-c", "1"]
+
+
 class Nginx:
-    def __init__(self, binary: str, tmp: Path, conf: str) -> None:
+    def __init__(self, binary: str, tmp: Path, conf: str, prefix: list[str] | None = None) -> None:
         self.binary, self.tmp = binary, tmp
+        self.prefix = prefix or []
         self.conf = tmp / "nginx.conf"
         self.conf.write_text(conf)
         self.proc: subprocess.Popen[bytes] | None = None
@@ -287,7 +401,7 @@ class Nginx:
         if test.returncode != 0:
             raise SystemExit(f"nginx config test failed:\n{test.stderr}")
         self.proc = subprocess.Popen(
-            self.cmd(),
+            [*self.prefix, *self.cmd()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -344,6 +458,22 @@ def raw_get(
     raw = b"".join(parts)
     head, _, body = raw.partition(b"\r\n\r\n")
     return head, body
+
+
+def warm(port: int, path: str) -> int:
+    """GET ``path`` once, reading it to the end into a reused buffer: the server's page
+    cache then holds the file.  Without it the first client to stream /huge in a run
+    (rawhttp, first in every round) waited about 0.5 s on nginx reading the sparse file
+    from disk: 1.5 GB/s instead of 9-10."""
+    buf = bytearray(1 << 20)
+    total = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        s.sendall(
+            b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" % path.encode()
+        )
+        while n := s.recv_into(buf):
+            total += n
+    return total
 
 
 def dechunk(body: bytes) -> tuple[bytes, list[int]]:
@@ -405,6 +535,7 @@ def check_server(http_port: int, tls_port: int, ca: Path, files: dict[str, Any])
     }
 
     for path, size in (("/big", BIG_SIZE), ("/huge", HUGE_SIZE)):
+        checks[path.strip("/") + "_warmed_bytes"] = warm(http_port, path)
         with socket.create_connection(("127.0.0.1", http_port), timeout=10) as s:
             s.sendall(
                 b"HEAD %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" % path.encode()
@@ -533,7 +664,7 @@ def terminate_as_exception() -> Iterator[None]:
 def per_cpu_second(rec: dict[str, Any]) -> float | None:
     """The measurement's throughput per second of client CPU time (not for rss)."""
     cpu = rec.get("cpu_seconds")
-    if rec["scenario"] == "rss" or not cpu or rec.get("value") is None or "error" in rec:
+    if rec["scenario"] in MEMORY or not cpu or rec.get("value") is None or "error" in rec:
         return None
     if rec.get("unit") == "MB/s":
         return float(rec["bytes"]) / cpu / 1e6
@@ -549,7 +680,7 @@ def paired_ratios(
     good = {
         (r["scenario"], r["client"], r["round"]): float(r["value"])
         for r in runs
-        if r.get("value") is not None and "error" not in r and r["scenario"] != "rss"
+        if r.get("value") is not None and "error" not in r and r["scenario"] not in MEMORY
     }
     per_round: dict[str, dict[str, list[float]]] = {}
     for scenario, client, rnd in sorted(good):
@@ -578,7 +709,7 @@ def ratios_of(
         for peer in peers:
             if peer in by_client:
                 theirs = by_client[peer]
-                floor = RSS_RATIO_MIN_MIB if scenario == "rss" else 0.0
+                floor = RSS_RATIO_MIN_MIB if scenario in MEMORY else 0.0
                 if mine is not None and theirs is not None and theirs > floor:
                     ratios[scenario][peer] = round(mine / theirs, 3)
                 else:
@@ -604,7 +735,7 @@ def summarize(
                 rss_extra["peak_mib"][client] = median_or_none(
                     [r["rss_peak_mib"] for r in good if r.get("rss_peak_mib") is not None]
                 )
-            else:
+            elif scenario not in MEMORY:
                 cpu_vals = [v for r in good if (v := per_cpu_second(r)) is not None]
                 per_cpu[scenario][client] = median_or_none(cpu_vals)
             errs = [r["error"] for r in recs if "error" in r]
@@ -613,7 +744,8 @@ def summarize(
                 notes.setdefault(scenario, {})[client] = f"{len(errs)} failed: {errs[0]}"
             elif na:
                 notes.setdefault(scenario, {})[client] = na[0]
-    per_cpu.pop("rss", None)
+    for scenario in MEMORY:
+        per_cpu.pop(scenario, None)
     return {
         "medians": medians,
         "ratios_rawhttp_over_peer": ratios_of(medians),
@@ -641,11 +773,11 @@ def ratio_rows(
         for p in peers:
             r = by_peer.get(p)
             cell = "n/a" if r is None else f"{r:.2f}"
-            if s == "rss":  # tiny denominators: show the raw MiB as well
+            if s in MEMORY:  # tiny denominators: show the raw MiB as well
                 mine, theirs = medians[s].get("rawhttp"), medians[s].get(p)
                 cell += f" ({fmt(mine, 'MiB')}/{fmt(theirs, 'MiB')})"
             cells.append(cell)
-        rows.append([s + (" MiB, lower=better" if s == "rss" else ""), *cells])
+        rows.append([s + (" MiB, lower=better" if s in MEMORY else ""), *cells])
     return rows
 
 
@@ -697,7 +829,7 @@ def print_report(
                     ],
                 ]
                 for sc, by_peer in summary["ratios_sync_over_peer"].items()
-                if sc != "rss"
+                if sc not in MEMORY
             ],
         )
     for s, by_client in summary["notes"].items():
@@ -724,6 +856,19 @@ def parse_args() -> argparse.Namespace:
         help="run every client with glibc's heap trimming off (MALLOC_TRIM_THRESHOLD_,"
         " MALLOC_MMAP_THRESHOLD_): see 'Page faults' in bench/README.md",
     )
+    p.add_argument(
+        "--uvloop",
+        action="store_true",
+        help="also run the uvloop variant of each chosen async client (e.g. rawhttp-uvloop)",
+    )
+    p.add_argument(
+        "--no-pin", action="store_true", help="do not pin nginx to CPU 0 and clients to CPU 1"
+    )
+    p.add_argument(
+        "--targets",
+        action="store_true",
+        help="run what issue 15's targets need, and print each target with its ratio",
+    )
     args = p.parse_args()
 
     def pick(text: str | None, allowed: list[str], what: str) -> list[str]:
@@ -736,7 +881,22 @@ def parse_args() -> argparse.Namespace:
         return [x for x in allowed if x in chosen]
 
     args.scenarios = pick(args.only, SCENARIOS, "scenario")
-    args.client_list = pick(args.clients, CLIENTS, "client")
+    if args.clients:
+        args.client_list = pick(args.clients, CLIENTS, "client")
+    else:
+        args.client_list = list(DEFAULT_CLIENTS)
+    if args.uvloop:  # the uvloop variant of every chosen async client, beside it
+        for c in list(args.client_list):
+            if c in UVLOOP_CLIENTS and c + UVLOOP_SUFFIX not in args.client_list:
+                args.client_list.append(c + UVLOOP_SUFFIX)
+        args.client_list = [c for c in CLIENTS if c in args.client_list]
+    args.plan = None
+    if args.targets:
+        if args.only or args.clients or args.uvloop:
+            p.error("--targets chooses its own scenarios and clients")
+        args.plan = target_plan()
+        args.scenarios = list(args.plan)
+        args.client_list = [c for c in CLIENTS if any(c in cs for cs in args.plan.values())]
     if args.rounds < 1:
         p.error("--rounds must be at least 1")
     return args
@@ -776,12 +936,15 @@ def main() -> int:
             ports = {"http": free_port(), "https": free_port()}
             while ports["https"] == ports["http"]:
                 ports["https"] = free_port()
+            server_pin, client_pin = pinning(not args.no_pin)
+            print(f"pinning: nginx {server_pin or 'unpinned'}, clients {client_pin or 'unpinned'}")
             server = Nginx(
                 binary,
                 tmp,
                 nginx_config(
                     tmp, files["docroot"], ports["http"], ports["https"], gzip_static, stub_status
                 ),
+                server_pin,
             )
             server.start(list(ports.values()))
             print(
@@ -798,54 +961,62 @@ def main() -> int:
             client_env = None
             if args.no_heap_trim:
                 client_env = dict(os.environ, **NO_HEAP_TRIM)
-            total = args.rounds * len(specs) * len(args.client_list)
+
+            def wanted(scenario: str, client: str) -> bool:
+                if args.plan is not None:
+                    return client in args.plan.get(scenario, [])
+                only = STREAM_ONLY.get(client.removesuffix(UVLOOP_SUFFIX))
+                return only is None or scenario in only
+
+            pairs = [(sc, c) for sc in specs for c in args.client_list if wanted(sc, c)]
+            total = args.rounds * len(pairs)
             done = 0
             for rnd in range(1, args.rounds + 1):
-                for scenario, spec in specs.items():
-                    for client in args.client_list:
-                        done += 1
-                        cmd = measurement_cmd(
-                            client, scenario, spec, base, ca_path, args.timeout - 30
+                for scenario, client in pairs:
+                    spec = specs[scenario]
+                    done += 1
+                    cmd = client_pin + measurement_cmd(
+                        client, scenario, spec, base, ca_path, args.timeout - 30
+                    )
+                    before = server_counters(ports["http"]) if stub_status else None
+                    t0 = time.monotonic()
+                    code, out, err = run_bounded(cmd, args.timeout, client_env)
+                    wall = time.monotonic() - t0
+                    after = server_counters(ports["http"]) if stub_status else None
+                    rec: dict[str, Any] = {"round": rnd, "scenario": scenario, "client": client}
+                    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+                    if lines:
+                        rec.update(json.loads(lines[-1]))
+                    if code is None:
+                        rec["error"] = f"killed after the {args.timeout:.0f} s timeout"
+                    elif code != 0 and "error" not in rec:
+                        rec["error"] = f"exit code {code}: {err.strip()[-500:]}"
+                    rec["wall_seconds"] = round(wall, 3)
+                    if before and after:  # minus the `after` query itself
+                        rec["server_connections"] = after[0] - before[0] - 1
+                        rec["server_requests"] = after[1] - before[1] - 1
+                    if err.strip() and "error" in rec:
+                        rec["stderr_tail"] = err.strip()[-1000:]
+                    runs.append(rec)
+                    shown = (
+                        rec.get("error")
+                        or rec.get("note")
+                        or f"{fmt(rec.get('value'), rec.get('unit', ''))} {rec.get('unit', '')}"
+                    )
+                    conns = rec.get("server_connections", "?")
+                    costs = ""
+                    if rec.get("minor_faults") is not None and rec.get("bytes"):
+                        mb = rec["bytes"] / 1e6
+                        costs = (
+                            f", per MB: user {rec['user_seconds'] / mb * 1e3:.3f} ms"
+                            f" sys {rec['sys_seconds'] / mb * 1e3:.3f} ms"
+                            f" {rec['minor_faults'] / mb:.0f} page faults"
                         )
-                        before = server_counters(ports["http"]) if stub_status else None
-                        t0 = time.monotonic()
-                        code, out, err = run_bounded(cmd, args.timeout, client_env)
-                        wall = time.monotonic() - t0
-                        after = server_counters(ports["http"]) if stub_status else None
-                        rec: dict[str, Any] = {"round": rnd, "scenario": scenario, "client": client}
-                        lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-                        if lines:
-                            rec.update(json.loads(lines[-1]))
-                        if code is None:
-                            rec["error"] = f"killed after the {args.timeout:.0f} s timeout"
-                        elif code != 0 and "error" not in rec:
-                            rec["error"] = f"exit code {code}: {err.strip()[-500:]}"
-                        rec["wall_seconds"] = round(wall, 3)
-                        if before and after:  # minus the `after` query itself
-                            rec["server_connections"] = after[0] - before[0] - 1
-                            rec["server_requests"] = after[1] - before[1] - 1
-                        if err.strip() and "error" in rec:
-                            rec["stderr_tail"] = err.strip()[-1000:]
-                        runs.append(rec)
-                        shown = (
-                            rec.get("error")
-                            or rec.get("note")
-                            or f"{fmt(rec.get('value'), rec.get('unit', ''))} {rec.get('unit', '')}"
-                        )
-                        conns = rec.get("server_connections", "?")
-                        costs = ""
-                        if rec.get("minor_faults") is not None and rec.get("bytes"):
-                            mb = rec["bytes"] / 1e6
-                            costs = (
-                                f", per MB: user {rec['user_seconds'] / mb * 1e3:.3f} ms"
-                                f" sys {rec['sys_seconds'] / mb * 1e3:.3f} ms"
-                                f" {rec['minor_faults'] / mb:.0f} page faults"
-                            )
-                        print(
-                            f"[{done:3d}/{total}] round {rnd} {scenario:8s} {client:8s} {shown}"
-                            f"  ({wall:.1f} s, {conns} connections{costs})",
-                            flush=True,
-                        )
+                    print(
+                        f"[{done:3d}/{total}] round {rnd} {scenario:8s} {client:8s} {shown}"
+                        f"  ({wall:.1f} s, {conns} connections{costs})",
+                        flush=True,
+                    )
     finally:
         if server is not None:
             server.stop()
@@ -856,6 +1027,9 @@ def main() -> int:
 
     summary = summarize(runs, specs, args.client_list)
     print_report(summary, specs, args.client_list, args.rounds)
+    targets = evaluate_targets(summary["medians"], runs)
+    if args.targets:
+        print_targets(targets)
     units = {s: UNITS[s] for s in specs}
 
     RESULTS.mkdir(exist_ok=True)
@@ -871,6 +1045,7 @@ def main() -> int:
             "quick": args.quick,
             "timeout": args.timeout,
             "client_env": NO_HEAP_TRIM if args.no_heap_trim else {},
+            "pinning": {"server": server_pin, "client": client_pin},
         },
         "machine": info,
         "server": {
@@ -881,6 +1056,7 @@ def main() -> int:
         },
         "scenarios": {s: dict(specs[s], unit=units[s], what=WHAT[s]) for s in specs},
         **summary,
+        "targets": targets,
         "loadavg_at_end": os.getloadavg(),
         "runs": runs,
     }

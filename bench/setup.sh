@@ -11,4 +11,4 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
     apt-get install -y -qq nginx-light >/dev/null || apt-get install -y -qq nginx >/dev/null
 fi
 
-"$PY" -m pip install -q --disable-pip-version-check aiohttp httpx sniffio urllib3 trustme
+"$PY" -m pip install -q --disable-pip-version-check aiohttp httpx sniffio urllib3 trustme uvloop

@@ -24,6 +24,8 @@ READ_CHUNK = 64 * 1024
 """Largest chunk handed out while streaming a body."""
 WHOLE_READ = 1024 * 1024
 """Largest piece ``read_all()`` asks the stream for at once (each piece is one wait for bytes)."""
+_READING: Final = translate(ReadError, ReadTimeout)
+"""One translating context for every piece (it holds no state of a use)."""
 NO_TRAILERS: Final = Headers()
 """Shared by every body without trailers (Headers are read-only)."""
 
@@ -107,7 +109,7 @@ class BodyReader:
         if self.done:
             return b""
         reader = self._reader
-        with translate(ReadError, ReadTimeout):
+        with _READING:
             data = self._take(size)
             if not data and not self.done:
                 data = await self._wait_and_take(size)

@@ -9,18 +9,25 @@ piece handed to the parser is one copy out of it.  The buffer starts at
 ``INITIAL_SIZE``, doubles while receives fill it (a body streaming), and goes back to
 ``INITIAL_SIZE`` when the connection idles empty (:meth:`Reader.relax`), so an idle
 pooled connection holds 16 KiB.  Past ``HIGH_WATER`` unread bytes the transport is
-paused; it reads again when the parser has taken them down to ``LOW_WATER`` (or
-waits for more).
+paused (unless the parser is waiting for these very bytes: it takes them before the
+next receive); it reads again when the parser has taken them down to ``LOW_WATER``
+(or waits for more).
 
-Deadlines are absolute loop times.  An operation that has to wait arms one
-``loop.call_at`` for all its waits (:meth:`Reader.arm`/:meth:`Reader.disarm`), not a
-timeout context per wait; past it the wait raises :class:`ReadTimeout`.
+Deadlines are absolute loop times.  An operation that has to wait arms its deadline
+once for all its waits (:meth:`Reader.arm`/:meth:`Reader.disarm`), not a timeout
+context per wait; past it the wait raises :class:`ReadTimeout`.  The timer behind it
+is lazy: one ``loop.call_at`` per connection stays scheduled across operations, and
+when it fires before the deadline now armed it schedules itself again for that one.
+So a keep-alive connection answering request after request schedules a timer about
+once per timeout period, not a ``call_at`` and a ``cancel`` per response (measured:
+about 4% of the CPU time of a small GET).  It is cancelled when the connection ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Final, Protocol
 
 from ._exceptions import IncompleteBody, ProtocolError, ReadTimeout
@@ -39,6 +46,11 @@ LOW_WATER: Final = MAX_SIZE // 4
 MIN_FREE: Final = 4 * 1024
 """Free space at the tail below which ``get_buffer`` first moves the unread bytes to
 the front (and grows the buffer when that is not enough)."""
+
+_EARLY: Final = max(time.get_clock_info("monotonic").resolution, 0.001)
+"""A timer may fire a little before its time (asyncio runs the handles due within its
+clock's resolution; uvloop's timers count whole milliseconds): a deadline this close
+is reached, rather than scheduled again and again for the rest of a millisecond."""
 
 _SECTION_END = re.compile(rb"\n\r?\n")
 """The end of a header section: the LF of its last line, then the empty line (CRLF or
@@ -73,6 +85,7 @@ class Reader:
 
     __slots__ = (
         "_buf",
+        "_deadline",
         "_end",
         "_exc",
         "_expired",
@@ -82,6 +95,8 @@ class Reader:
         "_paused",
         "_scan",
         "_start",
+        "_timer",
+        "_timer_at",
         "_view",
         "_waiter",
         "eof",
@@ -103,6 +118,11 @@ class Reader:
         """The last receive filled all the space offered: the socket had more."""
         self._paused = False
         self._expired = False
+        self._deadline: float | None = None
+        """The armed operation's deadline (loop time), None when none is armed."""
+        self._timer: asyncio.TimerHandle | None = None
+        """The lazy timer (see the module docstring), and when it fires."""
+        self._timer_at = 0.0
         self._exc: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._loop = loop
@@ -139,14 +159,18 @@ class Reader:
         """``nbytes`` were received into the view :meth:`get_buffer` returned."""
         self._end += nbytes
         self._filled = nbytes >= self._offered
-        if self._end - self._start >= HIGH_WATER and not self._paused:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            # The consumer waits for these bytes and runs before the next receive: no
+            # pause.  Pausing here anyway (a 1 MiB receive into the 1 MiB buffer
+            # reaches HIGH_WATER) cost a pause and a resume, two epoll_ctl calls, per
+            # receive of a streaming body: 1,893 of 2,182 receives of 20 x 100 MiB.
+            waiter.set_result(None)
+        elif self._end - self._start >= HIGH_WATER and not self._paused:
             transport = self.transport
             if transport is not None:
                 self._paused = True
                 transport.pause_reading()
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
 
     def feed(self, data: bytes) -> None:
         """Add received bytes by copying them in (tests, replay)."""
@@ -161,12 +185,22 @@ class Reader:
     def feed_eof(self) -> None:
         self.eof = True
         self._wake()
+        self._drop_timer()
 
     def set_exception(self, exc: BaseException) -> None:
         """The connection failed: every later read raises ``exc``."""
         self._exc = exc
         self.eof = True
         self._wake()
+        self._drop_timer()
+
+    def _drop_timer(self) -> None:
+        """The connection ended: no wait will come that the lazy timer bounds (it
+        would keep this reader and its buffer alive until it fires)."""
+        timer = self._timer
+        if timer is not None and self._deadline is None:
+            self._timer = None
+            timer.cancel()
 
     def exception(self) -> BaseException | None:
         return self._exc
@@ -297,27 +331,64 @@ class Reader:
         found = _SECTION_END.search(buf, start, stop if stop < end else end)
         if found is None or found.start() + 1 - start > max_size:
             return None
-        return self._taken(start, found.end())
+        observer = self.observer
+        if observer is None:
+            return self._taken(start, found.end())
+        # Traced: the observer sees one piece per line, exactly as when the section
+        # is read line by line (the command's --trace shows each header line).
+        self.observer = None
+        try:
+            block = self._taken(start, found.end())
+        finally:
+            self.observer = observer
+        at = 0
+        while at < len(block):
+            eol = block.index(b"\n", at) + 1
+            observer.received(block[at:eol])
+            at = eol
+        return block
 
     # -- consumer side: waiting ---------------------------------------------------------
 
-    def arm(self, deadline: float | None) -> asyncio.TimerHandle | None:
+    def arm(self, deadline: float | None) -> float | None:
         """Start the deadline of one operation: past ``deadline`` (loop time) its
-        current or next wait raises ReadTimeout.  Pair with :meth:`disarm`."""
+        current or next wait raises ReadTimeout.  Pair with :meth:`disarm` (given
+        what this returned).  One operation at a time."""
         self._expired = False
+        self._deadline = deadline
         if deadline is None:
             return None
-        loop = self._loop
-        if loop is None:
-            loop = self._loop = asyncio.get_running_loop()
-        return loop.call_at(deadline, self._expire)
+        timer = self._timer
+        if timer is None or self._timer_at > deadline:
+            # none pending, or it would fire too late: one for this deadline
+            if timer is not None:
+                timer.cancel()
+            loop = self._loop
+            if loop is None:
+                loop = self._loop = asyncio.get_running_loop()
+            self._timer_at = deadline
+            self._timer = loop.call_at(deadline, self._expire)
+        return deadline
 
-    def disarm(self, timer: asyncio.TimerHandle | None) -> None:
-        if timer is not None:
-            timer.cancel()
+    def disarm(self, armed: float | None) -> None:
+        """End the operation :meth:`arm` started; the timer stays for the next one
+        (unless the connection ended meanwhile)."""
+        self._deadline = None
         self._expired = False
+        if self.eof:
+            self._drop_timer()
 
     def _expire(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:  # no operation armed now: nothing to bound
+            return
+        loop = self._loop
+        assert loop is not None  # set when the timer was scheduled
+        if deadline - loop.time() > _EARLY:  # armed again since, for later
+            self._timer_at = deadline
+            self._timer = loop.call_at(deadline, self._expire)
+            return
         self._expired = True
         waiter = self._waiter
         if waiter is not None and not waiter.done():

@@ -494,3 +494,15 @@ async def test_proxytunnel_host_removal_auto_referer_and_tr_encoding(
     assert (run.code, run.out) == (0, b"unpacked")
     assert field_values(server.requests[0], "te") == ["gzip"]
     assert field_values(server.requests[0], "connection") == ["TE"]
+
+
+async def test_write_out_to_files_and_back_to_stdout(
+    raw_server: MakeServer, tmp_path: pathlib.Path
+) -> None:
+    (tmp_path / "log").write_text("old\n")
+    server = await raw_server(routes({"/": response(b"body")}))
+    fmt = "a%output{w.txt}b%{http_code}%output{>>log}c%{stdout}d\\n"
+    run = await cli("-s", "-w", fmt, server.url(), cwd=tmp_path)
+    assert (run.code, run.out) == (0, b"bodyad\n")
+    assert (tmp_path / "w.txt").read_text() == "b200"
+    assert (tmp_path / "log").read_text() == "old\nc"

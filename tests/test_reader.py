@@ -155,6 +155,134 @@ async def test_no_timer_when_the_bytes_are_buffered() -> None:
     assert await reader.readline(100, loop.time() - 1) == b"line\n"
 
 
+class CountingTimers:
+    """Patches ``loop.call_at`` to record every timer scheduled (its handle too)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.handles: list[asyncio.TimerHandle] = []
+        self.real = loop.call_at
+
+    def __enter__(self) -> CountingTimers:
+        def call_at(when: float, callback, *args):  # type: ignore[no-untyped-def]
+            handle = self.real(when, callback, *args)
+            self.handles.append(handle)
+            return handle
+
+        self.loop.call_at = call_at  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        del self.loop.call_at
+
+
+async def test_one_timer_across_the_operations_of_a_keep_alive_connection() -> None:
+    """Ten waiting operations in a row, each with its own deadline a little later:
+    the timer scheduled for the first stays and bounds them all (no call_at and
+    cancel per response)."""
+    loop = asyncio.get_running_loop()
+    reader = Reader(loop)
+    with CountingTimers(loop) as timers:
+        for i in range(10):
+            task = asyncio.create_task(reader.readline(100, loop.time() + 5 + i / 100))
+            await asyncio.sleep(0)
+            reader.feed(b"line %d\n" % i)
+            assert await task == b"line %d\n" % i
+    assert len(timers.handles) == 1
+    assert not timers.handles[0].cancelled()
+
+
+async def test_a_later_deadline_after_an_earlier_one_is_kept() -> None:
+    """The pending timer fires at the first operation's deadline; the operation armed
+    now has a later one, so it is not timed out then but at its own."""
+    loop = asyncio.get_running_loop()
+    reader = Reader(loop)
+    task = asyncio.create_task(reader.readline(100, loop.time() + 0.05))
+    await asyncio.sleep(0)
+    reader.feed(b"first\n")
+    assert await task == b"first\n"
+    started = loop.time()
+    task = asyncio.create_task(reader.readline(100, started + 0.3))
+    await asyncio.sleep(0.15)  # past the first deadline: still waiting
+    assert not task.done()
+    reader.feed(b"second\n")
+    assert await task == b"second\n"
+    with pytest.raises(ReadTimeout):
+        await reader.readline(100, loop.time() + 0.2)
+    assert loop.time() - started >= 0.15 + 0.2
+
+
+async def test_an_earlier_deadline_after_a_later_one_fires_at_its_time() -> None:
+    loop = asyncio.get_running_loop()
+    reader = Reader(loop)
+    task = asyncio.create_task(reader.readline(100, loop.time() + 30))
+    await asyncio.sleep(0)
+    reader.feed(b"first\n")
+    assert await task == b"first\n"
+    started = loop.time()
+    with pytest.raises(ReadTimeout):
+        await reader.readline(100, started + 0.05)
+    assert 0.04 < loop.time() - started < 2
+
+
+@pytest.mark.parametrize("end", ["eof", "error"])
+async def test_the_end_of_the_connection_cancels_the_pending_timer(end: str) -> None:
+    """An idle connection that ends does not leave a timer holding its reader (and
+    its buffer) until the last deadline."""
+    loop = asyncio.get_running_loop()
+    reader = Reader(loop)
+    with CountingTimers(loop) as timers:
+        task = asyncio.create_task(reader.readline(100, loop.time() + 30))
+        await asyncio.sleep(0)
+        reader.feed(b"line\n")
+        assert await task == b"line\n"
+    assert len(timers.handles) == 1
+    assert not timers.handles[0].cancelled()
+    if end == "eof":
+        reader.feed_eof()
+    else:
+        reader.set_exception(ConnectionResetError("reset"))
+    assert timers.handles[0].cancelled()
+
+
+async def test_a_connection_ending_during_a_wait_cancels_the_timer_after_it() -> None:
+    loop = asyncio.get_running_loop()
+    reader = Reader(loop)
+    with CountingTimers(loop) as timers:
+        task = asyncio.create_task(reader.readline(100, loop.time() + 30))
+        await asyncio.sleep(0)
+        reader.feed(b"partial")
+        reader.feed_eof()  # while the operation is armed: the timer still bounds it
+        assert not timers.handles[0].cancelled()
+        assert await task == b"partial"
+    assert timers.handles[0].cancelled()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+
+    def received(self, data: bytes) -> None:
+        self.pieces.append(data)
+
+    async def flush(self) -> None:
+        return None
+
+
+def test_a_traced_head_taken_whole_is_seen_line_by_line() -> None:
+    """take_head() takes a whole section in one step; an observer (trace=, the
+    command's --trace) still sees one piece per line, as if read line by line."""
+    head = b"HTTP/1.1 200 OK\r\nA: 1\nB: 2\r\n\r\nbody"
+    reader = Reader()
+    reader.feed(head)
+    recorder = Recorder()
+    reader.observer = recorder
+    assert reader.take_line(100) == b"HTTP/1.1 200 OK\r\n"
+    assert reader.take_head(1000) == b"A: 1\nB: 2\r\n\r\n"
+    assert recorder.pieces == [b"HTTP/1.1 200 OK\r\n", b"A: 1\n", b"B: 2\r\n", b"\r\n"]
+    assert reader.take(10) == b"body"
+
+
 class FakeTransport:
     def __init__(self) -> None:
         self.calls: list[str] = []
