@@ -13,23 +13,18 @@ paused (unless the parser is waiting for these very bytes: it takes them before 
 next receive); it reads again when the parser has taken them down to ``LOW_WATER``
 (or waits for more).
 
-Deadlines are absolute loop times.  An operation that has to wait arms its deadline
-once for all its waits (:meth:`Reader.arm`/:meth:`Reader.disarm`), not a timeout
-context per wait; past it the wait raises :class:`ReadTimeout`.  The timer behind it
-is lazy: one ``loop.call_at`` per connection stays scheduled across operations, and
-when it fires before the deadline now armed it schedules itself again for that one.
-So a keep-alive connection answering request after request schedules a timer about
-once per timeout period, not a ``call_at`` and a ``cancel`` per response (measured:
-about 4% of the CPU time of a small GET).  It is cancelled when the connection ends.
+Deadlines are absolute loop times, one armed operation at a time, behind one lazy
+timer per connection (:mod:`rawhttp._deadline`); past it a wait raises
+:class:`ReadTimeout`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import time
 from typing import Final, Protocol
 
+from ._deadline import Deadline
 from ._exceptions import IncompleteBody, ProtocolError, ReadTimeout
 
 __all__ = ["HIGH_WATER", "INITIAL_SIZE", "LOW_WATER", "MAX_SIZE", "Observer", "Reader"]
@@ -46,11 +41,6 @@ LOW_WATER: Final = MAX_SIZE // 4
 MIN_FREE: Final = 4 * 1024
 """Free space at the tail below which ``get_buffer`` first moves the unread bytes to
 the front (and grows the buffer when that is not enough)."""
-
-_EARLY: Final = max(time.get_clock_info("monotonic").resolution, 0.001)
-"""A timer may fire a little before its time (asyncio runs the handles due within its
-clock's resolution; uvloop's timers count whole milliseconds): a deadline this close
-is reached, rather than scheduled again and again for the rest of a millisecond."""
 
 _SECTION_END = re.compile(rb"\n\r?\n")
 """The end of a header section: the LF of its last line, then the empty line (CRLF or
@@ -85,20 +75,19 @@ class Reader:
 
     __slots__ = (
         "_buf",
-        "_deadline",
+        "_clock",
         "_end",
         "_exc",
-        "_expired",
         "_filled",
         "_loop",
         "_offered",
         "_paused",
         "_scan",
         "_start",
-        "_timer",
-        "_timer_at",
         "_view",
         "_waiter",
+        "arm",
+        "disarm",
         "eof",
         "observer",
         "transport",
@@ -117,12 +106,12 @@ class Reader:
         self._filled = False
         """The last receive filled all the space offered: the socket had more."""
         self._paused = False
-        self._expired = False
-        self._deadline: float | None = None
-        """The armed operation's deadline (loop time), None when none is armed."""
-        self._timer: asyncio.TimerHandle | None = None
-        """The lazy timer (see the module docstring), and when it fires."""
-        self._timer_at = 0.0
+        self._clock = Deadline(self._wake, loop)
+        """The armed operation's deadline and its lazy timer."""
+        self.arm = self._clock.arm
+        """Start the deadline of one operation (see :class:`Deadline`)."""
+        self.disarm = self._clock.disarm
+        """End it."""
         self._exc: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._loop = loop
@@ -185,22 +174,14 @@ class Reader:
     def feed_eof(self) -> None:
         self.eof = True
         self._wake()
-        self._drop_timer()
+        self._clock.end()
 
     def set_exception(self, exc: BaseException) -> None:
         """The connection failed: every later read raises ``exc``."""
         self._exc = exc
         self.eof = True
         self._wake()
-        self._drop_timer()
-
-    def _drop_timer(self) -> None:
-        """The connection ended: no wait will come that the lazy timer bounds (it
-        would keep this reader and its buffer alive until it fires)."""
-        timer = self._timer
-        if timer is not None and self._deadline is None:
-            self._timer = None
-            timer.cancel()
+        self._clock.end()
 
     def exception(self) -> BaseException | None:
         return self._exc
@@ -350,55 +331,11 @@ class Reader:
 
     # -- consumer side: waiting ---------------------------------------------------------
 
-    def arm(self, deadline: float | None) -> float | None:
-        """Start the deadline of one operation: past ``deadline`` (loop time) its
-        current or next wait raises ReadTimeout.  Pair with :meth:`disarm` (given
-        what this returned).  One operation at a time."""
-        self._expired = False
-        self._deadline = deadline
-        if deadline is None:
-            return None
-        timer = self._timer
-        if timer is None or self._timer_at > deadline:
-            # none pending, or it would fire too late: one for this deadline
-            if timer is not None:
-                timer.cancel()
-            loop = self._loop
-            if loop is None:
-                loop = self._loop = asyncio.get_running_loop()
-            self._timer_at = deadline
-            self._timer = loop.call_at(deadline, self._expire)
-        return deadline
-
-    def disarm(self, armed: float | None) -> None:
-        """End the operation :meth:`arm` started; the timer stays for the next one
-        (unless the connection ended meanwhile)."""
-        self._deadline = None
-        self._expired = False
-        if self.eof:
-            self._drop_timer()
-
-    def _expire(self) -> None:
-        self._timer = None
-        deadline = self._deadline
-        if deadline is None:  # no operation armed now: nothing to bound
-            return
-        loop = self._loop
-        assert loop is not None  # set when the timer was scheduled
-        if deadline - loop.time() > _EARLY:  # armed again since, for later
-            self._timer_at = deadline
-            self._timer = loop.call_at(deadline, self._expire)
-            return
-        self._expired = True
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
     async def more(self) -> None:
         """Wait until bytes arrive, EOF, a failure or the armed deadline.  Returns at
         once at EOF: the caller decides what a short read means."""
         self._check()
-        if self._expired:
+        if self._clock.expired:
             raise ReadTimeout("timed out waiting for the server")
         if self.eof:
             return
@@ -413,7 +350,7 @@ class Reader:
         finally:
             self._waiter = None
         self._check()
-        if self._expired:
+        if self._clock.expired:
             raise ReadTimeout("timed out waiting for the server")
 
     def _resume(self) -> None:
