@@ -7,7 +7,6 @@ operating system, asyncio and ssl are turned into rawhttp errors by
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import socket
 import ssl
@@ -318,18 +317,6 @@ class translate:  # noqa: N801 - used like a function: ``with translate(...):``
         new: Error
         if isinstance(exc, builtins.TimeoutError):
             new = self.timeout(_describe_timeout(self.timeout))
-        elif isinstance(exc, asyncio.IncompleteReadError):
-            new = IncompleteBody(
-                f"connection closed after {len(exc.partial)} of {exc.expected} expected bytes",
-                received=len(exc.partial),
-                expected=exc.expected,
-            )
-        elif isinstance(exc, asyncio.LimitOverrunError) or (
-            # StreamReader.readline() turns LimitOverrunError into a ValueError; any
-            # other ValueError is a bug and must not be disguised as a protocol error.
-            type(exc) is ValueError and isinstance(exc.__context__, asyncio.LimitOverrunError)
-        ):
-            new = ProtocolError(f"line exceeds the stream buffer limit: {exc}", rule="limit")
         elif isinstance(exc, ssl.SSLCertVerificationError):
             new = TLSError(
                 f"certificate verification failed: {exc.verify_message or exc}",
