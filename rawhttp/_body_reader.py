@@ -51,9 +51,11 @@ class BodyReader:
 
     __slots__ = (
         "_chunk_left",
+        "_chunked",
         "_ending",
         "_read",
         "_reader",
+        "_sized",
         "_trailer",
         "clock",
         "codings",
@@ -69,6 +71,8 @@ class BodyReader:
     def __init__(self, reader: Reader, framing: Framing, limits: Limits, clock: Clock) -> None:
         self._reader = reader
         self.kind = framing.kind
+        self._chunked = framing.kind is BodyKind.CHUNKED
+        self._sized = framing.kind is BodyKind.LENGTH
         self.codings = framing.codings
         """Transfer codings other than chunked, for the Response to undo (this reads
         the body as they left it)."""
@@ -106,58 +110,72 @@ class BodyReader:
             parts.append(part)
 
     async def read_chunk(self, size: int = READ_CHUNK) -> bytes:
+        """The next piece; when nothing is buffered, wait for bytes (one timer for all
+        the waits of this call)."""
         if self.done:
             return b""
         reader = self._reader
-        with _READING:
-            data = self._take(size)
-            if not data and not self.done:
-                data = await self._wait_and_take(size)
-        if reader.observer is not None:
-            await reader.observer.flush()
-        return data
-
-    async def _wait_and_take(self, size: int) -> bytes:
-        """Nothing buffered to hand out: wait for bytes (one timer for all the waits)."""
-        reader = self._reader
         timer = None
-        try:
-            while True:
+        try:  # what ``with _READING`` does (see take_buffered)
+            data = self._take(size)
+            while not data and not self.done:
                 if self._trailer:  # read_section keeps its own deadline
                     if timer is not None:
                         reader.disarm(timer)
                         timer = None
                     await self._read_trailers()
-                    return b""
+                    break
                 if reader.eof:
                     self._ended()
-                    return b""
+                    break
                 if timer is None:
                     timer = reader.arm(self.clock.until(self._read))
                 await reader.more()
                 data = self._take(size)
-                if data or self.done:
-                    return data
+        except BaseException as exc:
+            _READING.__exit__(type(exc), exc, None)
+            raise
         finally:
             if timer is not None:
                 reader.disarm(timer)
+        if reader.observer is not None:
+            await reader.observer.flush()
+        return data
+
+    def take_buffered(self, size: int = READ_CHUNK) -> bytes:
+        """What :meth:`read_chunk` returns when it need not wait: the next piece, from
+        the bytes buffered already; b"" when it would wait (or is traced: the trace is
+        flushed by ``read_chunk``).  A stream's loop calls this first, and awaits
+        ``read_chunk`` only when it gives nothing: a 100 MiB body is 1,600 pieces and
+        only a few hundred waits."""
+        if self._reader.observer is not None:
+            return b""
+        try:  # what ``with _READING`` does, without its two calls per piece
+            return self._take(size)
+        except BaseException as exc:
+            _READING.__exit__(type(exc), exc, None)
+            raise
 
     def _take(self, size: int) -> bytes:
-        """The next piece from the buffered bytes alone; b"" when more must come."""
-        kind = self.kind
-        if kind is BodyKind.CHUNKED:
+        """The next piece from the buffered bytes alone; b"" when more must come.
+        (Per piece of a streamed body: flags, not ``BodyKind`` lookups, which cost
+        about 50 ns each on 3.11.)"""
+        if self.done:
+            return b""
+        if self._chunked:
             return self._take_chunked(size)
-        if kind is BodyKind.LENGTH and self.remaining < size:
-            size = self.remaining
-        data = self._reader.take(size)
+        if self._sized:
+            remaining = self.remaining
+            data = self._reader.take(remaining if remaining < size else size)
+            remaining -= len(data)
+            self.remaining = remaining
+            if not remaining:
+                self.done = True
+        else:
+            data = self._reader.take(size)
         n = len(data)
-        if n:
-            self.received += n
-            self.wire_bytes += n
-            if kind is BodyKind.LENGTH:
-                self.remaining -= n
-                if not self.remaining:
-                    self.done = True
+        self.received += n
+        self.wire_bytes += n
         return data
 
     def _take_chunked(self, size: int) -> bytes:

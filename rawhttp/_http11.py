@@ -40,6 +40,7 @@ from ._parse import (
     Framing,
     add_field_line,
     body_framing,
+    field_lines,
     parse_status_line,
 )
 from ._protocol import Writer
@@ -303,24 +304,27 @@ class _Section:
 
     def block(self, block: bytes) -> tuple[Headers, int]:
         """A whole section (with its empty line)."""
+        limits = self.limits
+        count = block.count(b"\n") - 1  # the last line is the empty one
+        size = len(block)
+        within = count <= limits.max_headers and size <= limits.max_header_bytes
+        if within and size <= self.max_line:  # no line is longer than the section
+            # Every line a plain field line (most heads): one regex pass for all.
+            fields = field_lines(block, count)
+            if fields is not None:
+                self.fields, self.total, self.count = fields, size, count
+                return self.done()
         lines = block.splitlines(keepends=True)
         # splitlines() also splits at a lone CR (and other bytes), a line ends at LF only
-        if len(lines) != block.count(b"\n"):
+        if len(lines) != count + 1:
             lines = [part + b"\n" for part in block.split(b"\n")[:-1]]
-        limits = self.limits
-        count = len(lines) - 1  # the last line is the empty one
-        if (
-            count <= limits.max_headers
-            and len(block) <= limits.max_header_bytes
-            and max(map(len, lines[:count]), default=0) <= self.max_line
-        ):
+        if within and max(map(len, lines[:count]), default=0) <= self.max_line:
             # Within every limit as a whole, so no line can break one: each field line
             # goes straight to the parser, in order (the same errors as line() gives).
-            # Measured: a third less time per 9-line nginx head than line() per line.
             fields = self.fields
             for line in lines[:count]:
                 add_field_line(fields, line)
-            self.total, self.count = len(block), count
+            self.total, self.count = size, count
             return self.done()
         for line in lines:
             if self.line(line):

@@ -28,6 +28,7 @@ __all__ = [
     "accepted_transfer_codings",
     "add_field_line",
     "body_framing",
+    "field_lines",
     "parse_chunk_size",
     "parse_content_length",
     "parse_status_line",
@@ -57,10 +58,15 @@ _BAD_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 # made of field-vchar runs with single SP/HTAB runs between them.  Possessive
 # quantifiers keep it linear on any input; a line it does not match goes to the
 # precise checks.
-_FIELD_LINE = re.compile(
-    rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]++):[ \t]*+"
-    rb"((?:[\x21-\x7e\x80-\xff]++|[ \t]++(?=[\x21-\x7e\x80-\xff]))*+)[ \t]*+\r?\n"
+_FIELD_LINE_SOURCE = (
+    r"([!#$%&'*+\-.^_`|~0-9A-Za-z]++):[ \t]*+"
+    r"((?:[\x21-\x7e\x80-\xff]++|[ \t]++(?=[\x21-\x7e\x80-\xff]))*+)[ \t]*+\r?\n"
 )
+_FIELD_LINE = re.compile(_FIELD_LINE_SOURCE.encode())
+# The same grammar over a whole section decoded as latin-1 (byte N is U+00NN, so the
+# classes mean the same bytes), each match anchored at a line's start: one pass
+# gives every (name, value) as str.
+_FIELD_LINES = re.compile("^" + _FIELD_LINE_SOURCE, re.MULTILINE)
 
 # Content-Length = 1*DIGIT                                             (RFC 9110 section 8.6)
 # Bounded to 18 digits so the value always fits comfortably in 63 bits.
@@ -153,6 +159,18 @@ def _status_rule(line: bytes) -> ProtocolRule:
     return "reason-phrase"
 
 
+def field_lines(section: bytes, count: int) -> list[tuple[str, str]] | None:
+    """The fields of a whole section of ``count`` field lines (its empty line
+    after them), in one regex pass, when every line is a plain field line (the
+    grammar :func:`add_field_line` tries first); None when one is not, for the
+    caller to parse line by line (obs-fold, or the precise error).
+
+    Each match starts at a line's start and ends at that line's LF (a value holds
+    no CR or LF), so ``count`` matches means each line matched whole."""
+    fields: list[tuple[str, str]] = _FIELD_LINES.findall(section.decode("latin-1"))
+    return fields if len(fields) == count else None
+
+
 def add_field_line(fields: list[tuple[str, str]], line: bytes) -> None:
     """Parse one header or trailer line (ending in CRLF or LF) and append it to ``fields``.
 
@@ -202,6 +220,10 @@ def parse_content_length(values: list[str]) -> int:
     ``["5"]``, ``["5", "5"]`` and ``["5, 5"]`` give 5.  Differing values,
     empty list elements, signs, spaces inside and over-long numbers are errors.
     """
+    if len(values) == 1:
+        value = values[0]
+        if len(value) <= 18 and value.isascii() and value.isdigit():
+            return int(value)  # one plain number (``isascii``: no other script's digits)
     result: int | None = None
     for value in values:
         for item in value.split(","):

@@ -227,12 +227,15 @@ class Response:
         if body is None or (self._on_done is None and not body.done):
             raise ResponseNotRead("the response is closed; its body can no longer be read")
         decoder = self._decoder(body, decode)
+        take = body.take_buffered
         ok = False
         try:
             while True:
-                chunk = await body.read_chunk(chunk_size)
+                chunk = take(chunk_size)  # no await while the bytes are buffered
                 if not chunk:
-                    break
+                    chunk = await body.read_chunk(chunk_size)
+                    if not chunk:
+                        break
                 if decoder is None:
                     yield chunk
                 else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rawhttp import Headers, ProtocolError
 from rawhttp._parse import (
@@ -10,6 +12,7 @@ from rawhttp._parse import (
     Framing,
     add_field_line,
     body_framing,
+    field_lines,
     parse_chunk_size,
     parse_content_length,
     parse_status_line,
@@ -130,26 +133,105 @@ def fields_of(*lines: bytes) -> list[tuple[str, str]]:
     return fields
 
 
-@pytest.mark.parametrize(
-    ("line", "expected"),
-    [
-        (b"Content-Type: text/html\r\n", ("Content-Type", "text/html")),
-        (b"content-type: text/html\r\n", ("content-type", "text/html")),
-        (b"X:y\r\n", ("X", "y")),
-        (b"X:   y   \r\n", ("X", "y")),
-        (b"X:\t y \t\r\n", ("X", "y")),
-        (b"X:\r\n", ("X", "")),
-        (b"X:   \r\n", ("X", "")),
-        (b"X: a\tb\r\n", ("X", "a\tb")),
-        (b"X: a   b\r\n", ("X", "a   b")),
-        (b"X: a:b: c\r\n", ("X", "a:b: c")),
-        (b'X: "quoted, string"; q=0.5\r\n', ("X", '"quoted, string"; q=0.5')),
-        (b"X: \xe9\xff\x80\r\n", ("X", "\xe9\xff\x80")),
-        (b"!#$%&'*+-.^_`|~09AZaz: v\r\n", ("!#$%&'*+-.^_`|~09AZaz", "v")),
-    ],
-)
+VALID_FIELD_LINES = [
+    (b"Content-Type: text/html\r\n", ("Content-Type", "text/html")),
+    (b"content-type: text/html\r\n", ("content-type", "text/html")),
+    (b"X:y\r\n", ("X", "y")),
+    (b"X:   y   \r\n", ("X", "y")),
+    (b"X:\t y \t\r\n", ("X", "y")),
+    (b"X:\r\n", ("X", "")),
+    (b"X:   \r\n", ("X", "")),
+    (b"X: a\tb\r\n", ("X", "a\tb")),
+    (b"X: a   b\r\n", ("X", "a   b")),
+    (b"X: a:b: c\r\n", ("X", "a:b: c")),
+    (b'X: "quoted, string"; q=0.5\r\n', ("X", '"quoted, string"; q=0.5')),
+    (b"X: \xe9\xff\x80\r\n", ("X", "\xe9\xff\x80")),
+    (b"!#$%&'*+-.^_`|~09AZaz: v\r\n", ("!#$%&'*+-.^_`|~09AZaz", "v")),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), VALID_FIELD_LINES)
 def test_field_line_valid(line: bytes, expected: tuple[str, str]) -> None:
     assert fields_of(line) == [expected]
+
+
+# -- a whole section in one pass (field_lines) ----------------------------------
+
+NGINX_HEAD = (
+    b"Server: nginx/1.22.1\r\nDate: Mon, 07 Dec 2026 00:03:03 GMT\r\n"
+    b"Content-Type: text/plain\r\nContent-Length: 12\r\nConnection: keep-alive\r\n"
+    b'ETag: "6754a1b2-c"\r\nAccept-Ranges: bytes\r\n\r\n'
+)
+
+
+def test_field_lines_of_a_whole_section() -> None:
+    assert field_lines(NGINX_HEAD, 7) == [
+        ("Server", "nginx/1.22.1"),
+        ("Date", "Mon, 07 Dec 2026 00:03:03 GMT"),
+        ("Content-Type", "text/plain"),
+        ("Content-Length", "12"),
+        ("Connection", "keep-alive"),
+        ("ETag", '"6754a1b2-c"'),
+        ("Accept-Ranges", "bytes"),
+    ]
+    assert field_lines(b"A: 1\nb:2 \r\nA:\n\n", 3) == [("A", "1"), ("b", "2"), ("A", "")]
+    assert field_lines(b"\r\n", 0) == []
+
+
+@pytest.mark.parametrize(("line", "expected"), VALID_FIELD_LINES)
+def test_field_lines_gives_each_valid_line_as_add_field_line_does(
+    line: bytes, expected: tuple[str, str]
+) -> None:
+    assert field_lines(b"First: 1\r\n" + line + b"\r\n", 2) == [("First", "1"), expected]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b" folded\r\n",  # obs-fold: joined by add_field_line, line by line
+        b"\tfolded\r\n",
+        b"X : y\r\n",
+        b"NoColon\r\n",
+        b"X: a\rb\r\n",  # a lone CR
+        b"X: a\x00b\r\n",
+        b"X: a\x7fb\r\n",
+        b"\xe9: z\r\n",
+        b"X: y\r\r\n",
+        b"  X: y\r\n",  # a valid field line after the whitespace: still not one
+    ],
+)
+def test_field_lines_leaves_any_other_line_to_the_line_parser(line: bytes) -> None:
+    assert field_lines(b"First: 1\r\n" + line + b"Last: 2\r\n\r\n", 3) is None
+
+
+FIELD_NAME = st.text(alphabet="aZ09-_!", min_size=1, max_size=6).map(str.encode)
+FIELD_VALUE = st.lists(st.sampled_from(list(b'ab \t\x80\xff"!:;')), max_size=8).map(bytes)
+ANY_BYTES = st.lists(st.sampled_from(list(b'aZ09-_:; \t\r\x00\x7f\x80\xff"!')), max_size=12)
+FIELD_LINE = st.one_of(
+    st.builds(
+        lambda n, ws, v: n + b":" + ws + v, FIELD_NAME, st.sampled_from([b"", b" "]), FIELD_VALUE
+    ),
+    st.builds(lambda v: b" " + v, FIELD_VALUE),  # obs-fold
+    ANY_BYTES.map(bytes),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(lines=st.lists(FIELD_LINE, max_size=6), ending=st.sampled_from([b"\r\n", b"\n"]))
+def test_field_lines_agrees_with_add_field_line(lines: list[bytes], ending: bytes) -> None:
+    """Any section: one pass gives exactly what the line parser gives, or None (and
+    then the line parser is the one that decides, so nothing valid is lost)."""
+    lines = [line + ending for line in lines if line.rstrip(b"\r")]
+    section = b"".join(lines) + ending
+    fast = field_lines(section, len(lines))
+    try:
+        slow: list[tuple[str, str]] | None = fields_of(*lines)
+    except ProtocolError:
+        slow = None
+    if fast is not None:
+        assert fast == slow
+    elif slow is not None:  # only obs-fold lines (joined) may make the one pass give up
+        assert any(line[:1] in (b" ", b"\t") for line in lines)
 
 
 def test_field_value_obs_text_round_trips_via_latin1() -> None:

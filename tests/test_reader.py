@@ -9,6 +9,7 @@ import asyncio
 
 import pytest
 
+import rawhttp._buffer
 from rawhttp import IncompleteBody, ProtocolError, ReadTimeout
 from rawhttp._reader import HIGH_WATER, INITIAL_SIZE, LOW_WATER, MAX_SIZE, Reader
 
@@ -384,3 +385,79 @@ async def test_unread_bytes_are_kept_across_compaction_and_growth() -> None:
     reader.feed_eof()
     out.append(await reader.read())
     assert b"".join(out) == data
+
+
+@pytest.fixture
+def spares(monkeypatch: pytest.MonkeyPatch) -> list[bytearray]:
+    """The process-wide spare buffers, empty for the test (and restored after)."""
+    fresh: list[bytearray] = []
+    monkeypatch.setattr(rawhttp._buffer, "_spares", fresh)
+    return fresh
+
+
+def grown() -> Reader:
+    """A reader whose buffer grew to MAX_SIZE while a body streamed, all of it taken."""
+    reader = Reader()
+    while reader.capacity < MAX_SIZE:
+        view = reader.get_buffer()
+        n = len(view)
+        del view
+        reader.buffer_updated(n)
+        reader.take(n)
+    return reader
+
+
+async def test_an_idle_grown_buffer_is_kept_as_a_spare_for_the_next_body(
+    spares: list[bytearray],
+) -> None:
+    first = grown()
+    first.relax()
+    assert first.capacity == INITIAL_SIZE
+    assert [len(b) for b in spares] == [MAX_SIZE]
+    second = Reader()
+    receive(second, INITIAL_SIZE)  # one receive fills the small buffer: a body streams
+    second.take(INITIAL_SIZE)
+    view = second.get_buffer()
+    del view
+    assert second.capacity == MAX_SIZE  # the spare at once, not 32 KiB
+    assert spares == []
+
+
+async def test_a_spare_buffer_carries_no_bytes_of_its_last_connection(
+    spares: list[bytearray],
+) -> None:
+    first = Reader()
+    first.feed(b"secret" * (MAX_SIZE // 8))  # unread: the buffer grows to 1 MiB
+    while first.buffered:
+        first.take(MAX_SIZE)
+    first.relax()
+    assert len(spares) == 1
+    second = Reader()
+    second.feed(b"x" * INITIAL_SIZE + b"yz")  # grows into the spare
+    assert second.capacity == MAX_SIZE
+    second.feed_eof()
+    assert await second.read() == b"x" * INITIAL_SIZE + b"yz"
+
+
+async def test_at_most_spares_buffers_are_kept(spares: list[bytearray]) -> None:
+    readers = [grown() for _ in range(rawhttp._buffer.SPARES + 2)]
+    for reader in readers:
+        reader.relax()
+    assert len(spares) == rawhttp._buffer.SPARES
+    # a buffer that grew past MAX_SIZE (a head longer than 1 MiB) is not a spare
+    big = Reader()
+    receive(big, MAX_SIZE + 100)  # on its way it took a spare (and dropped it)
+    assert big.capacity > MAX_SIZE
+    kept = len(spares)
+    big.take(big.buffered)
+    big.relax()
+    assert big.capacity == INITIAL_SIZE
+    assert len(spares) == kept
+
+
+async def test_a_buffer_holding_bytes_is_not_given_away(spares: list[bytearray]) -> None:
+    reader = grown()
+    receive(reader, 10)
+    reader.relax()
+    assert spares == []
+    assert reader.take(100) == b"z" * 10

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from rawhttp import Headers, Limits, ProtocolError
+from rawhttp import Headers, Limits, ProtocolError, ReadError
 from rawhttp._body_reader import READ_CHUNK, BodyReader
 from rawhttp._config import Clock, Timeout
 from rawhttp._http11 import Head, receive_head
@@ -47,6 +47,7 @@ async def parse(
     method: str = "GET",
     limits: Limits | None = None,
     chunk_size: int | None = None,
+    take_first: bool = False,
 ) -> Parsed:
     """Feed ``data`` then EOF, read one response, then return whatever is left unread."""
     limits = limits or Limits()
@@ -63,7 +64,12 @@ async def parse(
                 body = await body_reader.read_all()
             else:
                 pieces = []
-                while piece := await body_reader.read_chunk(chunk_size):
+                while piece := (
+                    # as Response.iter_bytes reads: what is buffered without an await,
+                    # else a wait
+                    (take_first and body_reader.take_buffered(chunk_size))
+                    or await body_reader.read_chunk(chunk_size)
+                ):
                     assert len(piece) <= chunk_size
                     pieces.append(piece)
                 body = b"".join(pieces)
@@ -150,6 +156,73 @@ async def test_framed_body_read_chunk(how: str, chunk_size: int, case: str) -> N
     assert got.body == body
     assert got.trailers.items() == trailers
     assert got.rest == SECOND
+
+
+@pytest.mark.parametrize("how", FEEDS)
+@pytest.mark.parametrize("chunk_size", [1, 7, READ_CHUNK])
+@pytest.mark.parametrize("case", CASES)
+async def test_framed_body_taken_when_buffered_and_awaited_when_not(
+    how: str, chunk_size: int, case: str
+) -> None:
+    data, body, trailers, _ = CASES[case]
+    got = await parse(data + SECOND, how, chunk_size=chunk_size, take_first=True)
+    assert got.body == body
+    assert got.trailers.items() == trailers
+    assert got.rest == SECOND
+
+
+async def test_take_buffered_hands_out_only_what_is_buffered() -> None:
+    reader = Reader()
+    reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+    clock = Clock(Timeout(None))
+    head = await receive_head(reader, "GET", Limits(), clock)
+    body = BodyReader(reader, head.framing, Limits(), clock)
+    assert body.take_buffered(2) == b"ab"
+    assert body.take_buffered() == b"c"
+    assert body.take_buffered() == b""  # nothing buffered: no wait, no error
+    assert not body.done
+    reader.feed(b"defghijXYZ")
+    assert body.take_buffered() == b"defghij"  # never past the body's end
+    assert body.done
+    assert body.take_buffered() == b""
+    assert reader.take(10) == b"XYZ"
+
+
+async def test_take_buffered_raises_a_failed_connection_as_a_read_error() -> None:
+    reader = Reader()
+    reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+    clock = Clock(Timeout(None))
+    head = await receive_head(reader, "GET", Limits(), clock)
+    body = BodyReader(reader, head.framing, Limits(), clock)
+    reader.set_exception(ConnectionResetError(104, "Connection reset by peer"))
+    with pytest.raises(ReadError, match="connection reset") as caught:
+        body.take_buffered()
+    assert isinstance(caught.value.__cause__, ConnectionResetError)
+
+
+async def test_take_buffered_leaves_a_traced_body_to_read_chunk() -> None:
+    """Traced, every piece goes through read_chunk, which flushes the trace."""
+
+    class Seen:
+        def __init__(self) -> None:
+            self.pieces: list[bytes] = []
+            self.flushes = 0
+
+        def received(self, data: bytes) -> None:
+            self.pieces.append(data)
+
+        async def flush(self) -> None:
+            self.flushes += 1
+
+    reader = Reader()
+    reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
+    clock = Clock(Timeout(None))
+    head = await receive_head(reader, "GET", Limits(), clock)
+    body = BodyReader(reader, head.framing, Limits(), clock)
+    seen = reader.observer = Seen()
+    assert body.take_buffered() == b""
+    assert await body.read_chunk() == b"abc"
+    assert (seen.pieces, seen.flushes) == ([b"abc"], 1)
 
 
 async def test_head_fields() -> None:
