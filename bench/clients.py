@@ -479,11 +479,11 @@ class BareClient(_OneConnection):
 
 
 class CeilingClient(_OneConnection):
-    """bench/ceiling.py's CeilingProtocol, ceiling-bytes mode: chunk framing parsed,
+    """bench/ceiling_protocol.py's CeilingProtocol, ceiling-bytes mode: chunk framing parsed,
     body pieces of at most 64 KiB copied out as bytes when pulled."""
 
     async def stream(self, url: str) -> int:
-        from ceiling import CeilingProtocol  # bench/ceiling.py: this script's folder
+        from ceiling_protocol import CeilingProtocol  # bench/ceiling_protocol.py: this folder
 
         proto, host, port, path = await self._open(url, lambda: CeilingProtocol("ceiling-bytes"))
         proto.request(host, port, path)

@@ -32,11 +32,12 @@ from ._exceptions import (
     WriteTimeout,
 )
 from ._headers import Headers
+from ._http11 import InformationalResponse
 from ._options import OneShotOptions, RequestOptions
 from ._pool import PoolState
 from ._record import Recorder, TruncatedRecording, read_events, replay
 from ._redirect_rules import RedirectPolicy
-from ._response import HTTPStatusError, InformationalResponse, Response
+from ._response import HTTPStatusError, Response
 from ._retry_rules import Retry
 from ._session import Session
 from ._timings import Timings

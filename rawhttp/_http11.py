@@ -48,6 +48,7 @@ from ._reader import Reader
 
 __all__ = [
     "Head",
+    "InformationalResponse",
     "read_fields",
     "read_section",
     "receive_head",
@@ -66,7 +67,19 @@ _WRITING: Final = translate(WriteError, WriteTimeout)
 """One translating context each for every read and write (it holds no state of a use)."""
 
 
+class InformationalResponse(NamedTuple):
+    """A 1xx interim response (100 Continue, 103 Early Hints, ...) given to
+    ``on_informational`` before the final response arrives."""
+
+    status: int
+    reason: str
+    http_version: str
+    headers: Headers
+
+
 class Head(NamedTuple):
+    """A response head as read (the final one, or a 1xx one) and its body's framing."""
+
     http_version: str
     status: int
     reason: str

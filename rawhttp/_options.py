@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from ._body import Content
     from ._config import Limits, Timeout
     from ._headers import HeadersInput
+    from ._http11 import InformationalResponse
     from ._multipart import FilesInput
-    from ._response import InformationalResponse, Response
+    from ._response import Response
     from ._retry_rules import Retry
     from ._tls import CertTypes, VerifyTypes
     from ._trace import TraceHook

@@ -16,9 +16,8 @@ from ._body import RequestBody, encode_body
 from ._config import Clock, Timeout
 from ._exceptions import InvalidRequest
 from ._headers import HeadersInput
-from ._http11 import Head
+from ._http11 import Head, InformationalResponse
 from ._options import InformationalHook, ParamsInput
-from ._response import InformationalResponse
 from ._retry_rules import Retry, coerce_retries
 from ._serialize import NO_HOST, Field, encode_field, encode_fields, request_head
 from ._url import _SCHEME_COLON as _HAS_SCHEME

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from ._body_reader import READ_CHUNK, BodyReader
 from ._charset import charset_param, default_codec, set_encoding
@@ -18,17 +18,7 @@ from ._timings import Timings
 from ._url import URL, parse_url
 from ._whole_body import discard_rest, drain_into, read_whole
 
-__all__ = ["HTTPStatusError", "InformationalResponse", "Response"]
-
-
-class InformationalResponse(NamedTuple):
-    """A 1xx interim response (100 Continue, 103 Early Hints, ...) given to
-    ``on_informational`` before the final response arrives."""
-
-    status: int
-    reason: str
-    http_version: str
-    headers: Headers
+__all__ = ["HTTPStatusError", "Response"]
 
 
 class HTTPStatusError(Error):
