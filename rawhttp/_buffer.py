@@ -47,7 +47,8 @@ MIN_FREE: Final = 4 * 1024
 """Free space at the tail below which ``get_buffer`` first moves the unread bytes to
 the front (and grows the buffer when that is not enough)."""
 SPARES: Final = 2
-"""Buffers of ``MAX_SIZE`` kept for reuse, for the whole process: at most 2 MiB."""
+"""Buffers of ``MAX_SIZE`` kept for reuse, for the whole process: about 2 MiB (two
+threads relaxing at the same moment may each add one past the count)."""
 
 _spares: list[bytearray] = []
 """Grown buffers of idle connections (any thread's: list operations are atomic)."""
