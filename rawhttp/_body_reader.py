@@ -116,7 +116,7 @@ class BodyReader:
             return b""
         reader = self._reader
         timer = None
-        try:  # what ``with _READING`` does (see take_buffered)
+        try:  # ``with _READING``, as in take_buffered
             data = self._take(size)
             while not data and not self.done:
                 if self._trailer:  # read_section keeps its own deadline
@@ -133,7 +133,7 @@ class BodyReader:
                 await reader.more()
                 data = self._take(size)
         except BaseException as exc:
-            _READING.__exit__(type(exc), exc, None)
+            _READING.raise_translated(exc)
             raise
         finally:
             if timer is not None:
@@ -150,10 +150,10 @@ class BodyReader:
         only a few hundred waits."""
         if self._reader.observer is not None:
             return b""
-        try:  # what ``with _READING`` does, without its two calls per piece
+        try:  # ``with _READING`` without its two calls per piece
             return self._take(size)
         except BaseException as exc:
-            _READING.__exit__(type(exc), exc, None)
+            _READING.raise_translated(exc)
             raise
 
     def _take(self, size: int) -> bytes:

@@ -311,6 +311,12 @@ class translate:  # noqa: N801 - used like a function: ``with translate(...):``
     def __enter__(self) -> None:
         return None
 
+    def raise_translated(self, exc: BaseException) -> None:
+        """What leaving the block with ``exc`` does, for an ``except`` clause on a path
+        too hot for a ``with`` (two calls per use): raise ``exc``'s rawhttp error if it
+        has one; else return, and the caller re-raises ``exc``."""
+        self.__exit__(type(exc), exc, None)
+
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if exc is None or isinstance(exc, Error):
             return
