@@ -235,10 +235,11 @@ async def test_head_fields() -> None:
 
 
 @pytest.mark.parametrize("how", FEEDS)
-@pytest.mark.parametrize("chunk_size", [None, 4])
-async def test_close_delimited(how: str, chunk_size: int | None) -> None:
+@pytest.mark.parametrize(("chunk_size", "take_first"), [(None, False), (4, False), (4, True)])
+async def test_close_delimited(how: str, chunk_size: int | None, take_first: bool) -> None:
     body = b"everything until EOF\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"
-    got = await parse(b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\n" + body, how, chunk_size=chunk_size)
+    data = b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\n" + body
+    got = await parse(data, how, chunk_size=chunk_size, take_first=take_first)
     assert got.head.framing.kind is BodyKind.CLOSE
     assert got.head.framing.keep_alive is False
     assert got.body == body
