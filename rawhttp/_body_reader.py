@@ -23,7 +23,8 @@ __all__ = ["READ_CHUNK", "WHOLE_READ", "BodyReader"]
 READ_CHUNK = 64 * 1024
 """Largest chunk handed out while streaming a body."""
 WHOLE_READ = 1024 * 1024
-"""Largest piece ``read_all()`` asks the stream for at once (each piece is one wait for bytes)."""
+"""Largest piece a body read whole (:func:`rawhttp._whole_body.read_whole`) asks for at
+once: piece by piece, so the read timeout bounds each wait for bytes, not the whole body."""
 _READING: Final = translate(ReadError, ReadTimeout)
 """One translating context for every piece (it holds no state of a use)."""
 NO_TRAILERS: Final = Headers()
@@ -34,7 +35,7 @@ class BodyReader:
     """Reads one response body as its framing says, never past its end.
 
     ``read_chunk()`` returns the next piece of at most ``READ_CHUNK`` bytes and
-    ``b""`` at the end; ``read_all()`` returns the rest.  A body that ends
+    ``b""`` at the end (:mod:`rawhttp._whole_body` reads a body whole).  A body that ends
     before its framing says raises ProtocolError: never a silently short body.
 
     ``received`` counts body bytes (chunked framing removed, any other transfer
@@ -93,21 +94,6 @@ class BodyReader:
         self.done = framing.kind is BodyKind.NONE or (
             framing.kind is BodyKind.LENGTH and framing.length == 0
         )
-
-    async def read_all(self) -> bytes:
-        if self.done:
-            return b""
-        # Piece by piece, never one readexactly(): the read timeout bounds each wait
-        # for bytes, not the transfer of the whole body.
-        first = await self.read_chunk(WHOLE_READ)
-        if self.done or not first:
-            return first  # the common small body: one piece, no join
-        parts = [first]
-        while True:
-            part = await self.read_chunk(WHOLE_READ)
-            if not part:
-                return b"".join(parts)
-            parts.append(part)
 
     async def read_chunk(self, size: int = READ_CHUNK) -> bytes:
         """The next piece; when nothing is buffered, wait for bytes (one timer for all

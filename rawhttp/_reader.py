@@ -103,8 +103,7 @@ class Reader(ReceiveBuffer):
     async def more(self) -> None:
         """Wait until bytes arrive, EOF, a failure or the armed deadline.  Returns at
         once at EOF: the caller decides what a short read means."""
-        if self._exc is not None:
-            raise self._exc
+        self._check()
         if self._clock.expired:
             raise ReadTimeout("timed out waiting for the server")
         if self.eof:
@@ -119,8 +118,7 @@ class Reader(ReceiveBuffer):
             await waiter
         finally:
             self._waiter = None
-        if self._exc is not None:
-            raise self._exc
+        self._check()
         if self._clock.expired:
             raise ReadTimeout("timed out waiting for the server")
 

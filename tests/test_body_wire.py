@@ -16,6 +16,7 @@ from rawhttp._config import Clock, Timeout
 from rawhttp._parse import BodyKind, Framing
 from rawhttp._reader import Reader
 from rawhttp._trace import TraceEvent, _Emitter
+from rawhttp._whole_body import read_whole
 
 NEXT = b"HTTP/1.1 204 No Content\r\n\r\n"
 """Bytes after the body (a following response): left unread, never counted."""
@@ -103,7 +104,7 @@ async def read_body(
                 await feeder
             body_reader = BodyReader(reader, framing, limits or Limits(), Clock(Timeout(None)))
             if size is None:
-                body = await body_reader.read_all()
+                body = await read_whole(body_reader, None)
             else:
                 pieces = []
                 while piece := await body_reader.read_chunk(size):
@@ -306,6 +307,6 @@ async def test_slow_but_steady_body_is_not_cut_by_the_read_timeout() -> None:
 
     task = asyncio.create_task(drip())
     body = BodyReader(reader, CHUNKED, Limits(), Clock(Timeout(None, read=0.5)))
-    assert await body.read_all() == b"x" * 1024
+    assert await read_whole(body, None) == b"x" * 1024
     await task
     assert body.wire_bytes == len(data)

@@ -28,6 +28,7 @@ from rawhttp._parse import BodyKind
 from rawhttp._reader import Reader
 from rawhttp._serialize import encode_fields, request_head
 from rawhttp._url import parse_url, remove_dot_segments
+from rawhttp._whole_body import read_whole
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -189,8 +190,10 @@ async def rawhttp_parse(
         async with asyncio.timeout(5):
             clock = Clock(Timeout(None))
             head = await receive_head(reader, method, limits, clock)
-            body_reader = BodyReader(reader, head.framing, limits, clock)
-            body = await body_reader.read_all()
+            # the body read whole with no size limit: what is checked here is the parse
+            unbounded = limits._replace(max_body_size=None)
+            body_reader = BodyReader(reader, head.framing, unbounded, clock)
+            body = await read_whole(body_reader, None)
     finally:
         await feeder
     return Parsed(head, body, body_reader.trailers, await reader.read())

@@ -13,6 +13,7 @@ from rawhttp._config import Clock, Timeout
 from rawhttp._http11 import Head, receive_head
 from rawhttp._parse import BodyKind
 from rawhttp._reader import Reader
+from rawhttp._whole_body import read_whole
 
 FEEDS = ["whole", "byte_by_byte", "trickle"]
 """How bytes reach the reader: one feed(), one feed() per byte before reading,
@@ -61,7 +62,7 @@ async def parse(
             head = await receive_head(reader, method, limits, clock)
             body_reader = BodyReader(reader, head.framing, limits, clock)
             if chunk_size is None:
-                body = await body_reader.read_all()
+                body = await read_whole(body_reader, None)
             else:
                 pieces = []
                 while piece := (
@@ -75,7 +76,7 @@ async def parse(
                 body = b"".join(pieces)
             assert body_reader.done
             assert await body_reader.read_chunk() == b""
-            assert await body_reader.read_all() == b""
+            assert await read_whole(body_reader, None) == b""
             assert body_reader.received == len(body)
         finally:
             await feeder
@@ -263,7 +264,7 @@ async def test_message_completes_without_eof(case: str) -> None:
     async with asyncio.timeout(5):
         clock = Clock(Timeout(None))
         head = await receive_head(reader, "GET", Limits(), clock)
-        body = await BodyReader(reader, head.framing, Limits(), clock).read_all()
+        body = await read_whole(BodyReader(reader, head.framing, Limits(), clock), None)
     assert body == CASES[case][1]
     reader.feed_eof()
     assert await reader.read() == SECOND
@@ -540,6 +541,6 @@ async def test_pipelined_responses_on_one_reader() -> None:
     bodies = []
     for _ in range(3):
         head = await receive_head(reader, "GET", Limits(), clock)
-        bodies.append(await BodyReader(reader, head.framing, Limits(), clock).read_all())
+        bodies.append(await read_whole(BodyReader(reader, head.framing, Limits(), clock), None))
     assert bodies == [b"hello world", CHUNKED_BODY, b"hello world"]
     assert await reader.read() == b""
