@@ -1,22 +1,30 @@
-"""The deadline of one read operation at a time on a connection, behind one lazy timer.
+"""The deadline of each wait for bytes on a connection, behind one lazy timer.
 
-An operation that has to wait arms its deadline once for all its waits (:meth:`arm`,
-then :meth:`disarm`), not a timeout context per wait; when it passes, ``expired`` is
-set and the reader's waiter is woken (the reader raises ReadTimeout).  The timer is
-lazy: one ``loop.call_at`` per connection stays scheduled across operations, and when
-it fires before the deadline now armed it schedules itself again for that one.  So a
-keep-alive connection answering request after request schedules a timer about once
-per timeout period, not a ``call_at`` and a ``cancel`` per response (measured: about
-4% of the CPU time of a small GET).  :meth:`end` cancels it when the connection ends
-(a pending timer would keep the reader and its buffer alive until it fires).
+Every wait (one future, see :meth:`rawhttp._reader.Reader.more`) is armed with its
+deadline (:meth:`Deadline.arm`); nothing disarms it.  When the timer fires, a wait
+still pending past its deadline fails with :class:`ReadTimeout`; a wait that ended
+meanwhile is left alone.  An operation that waits several times (``readline``, a
+header section, a piece of a chunked body) arms each wait with the same absolute
+deadline: once that deadline has passed (:attr:`Deadline.passed`), arming it again
+raises at once, so a server trickling a byte just before each timer cannot stretch an
+operation past its deadline.
+
+The timer is lazy: one ``loop.call_at`` per connection stays scheduled across waits,
+and when it fires before the deadline now armed it schedules itself again for that
+one.  So a connection answering request after request, or streaming a body in a few
+hundred receives, schedules a timer about once per timeout period, not a ``call_at``
+and a ``cancel`` per wait (measured: about 4% of the CPU time of a small GET).
+:meth:`Deadline.end` cancels it when the connection ends (a pending timer would keep
+the reader and its buffer alive until it fires).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Final
+
+from ._exceptions import ReadTimeout
 
 __all__ = ["Deadline"]
 
@@ -27,30 +35,29 @@ is reached, rather than scheduled again and again for the rest of a millisecond.
 
 
 class Deadline:
-    """The armed operation's deadline (loop time) and the lazy timer behind it."""
+    """The armed wait, its deadline (loop time) and the lazy timer behind it."""
 
-    __slots__ = ("_at", "_ended", "_loop", "_timer", "_wake", "deadline", "expired")
+    __slots__ = ("_at", "_loop", "_timer", "_waiter", "deadline", "passed")
 
-    def __init__(self, wake: Callable[[], None], loop: asyncio.AbstractEventLoop | None) -> None:
-        self._wake = wake
-        """Called when the armed deadline passes (wakes the reader's waiter)."""
+    def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
         self._loop = loop
         self._timer: asyncio.TimerHandle | None = None
         self._at = 0.0
         """When the pending timer fires."""
-        self._ended = False
-        self.deadline: float | None = None
-        """The armed operation's deadline, None when none is armed."""
-        self.expired = False
-        """The armed deadline passed."""
+        self._waiter: asyncio.Future[None] | None = None
+        """The last wait armed (done once bytes came)."""
+        self.deadline = 0.0
+        """The last wait's deadline."""
+        self.passed = float("-inf")
+        """The latest deadline the timer found passed: any deadline up to it has."""
 
-    def arm(self, deadline: float | None) -> float | None:
-        """Start the deadline of one operation: past ``deadline`` its current or next
-        wait ends with ``expired`` set.  Pair with :meth:`disarm`."""
-        self.expired = False
+    def arm(self, deadline: float, waiter: asyncio.Future[None]) -> None:
+        """Bound ``waiter`` by ``deadline``: past it the waiter fails with ReadTimeout.
+        A deadline already found passed raises ReadTimeout here."""
+        if deadline <= self.passed:
+            raise ReadTimeout("timed out waiting for the server")
+        self._waiter = waiter
         self.deadline = deadline
-        if deadline is None:
-            return None
         timer = self._timer
         if timer is None or self._at > deadline:
             # none pending, or it would fire too late: one for this deadline
@@ -61,37 +68,27 @@ class Deadline:
                 loop = self._loop = asyncio.get_running_loop()
             self._at = deadline
             self._timer = loop.call_at(deadline, self._fire)
-        return deadline
-
-    def disarm(self, armed: float | None) -> None:
-        """End the operation :meth:`arm` started; the timer stays for the next one
-        (unless the connection ended meanwhile)."""
-        self.deadline = None
-        self.expired = False
-        if self._ended:
-            self._drop()
 
     def end(self) -> None:
         """The connection ended: no wait will come that the timer bounds."""
-        self._ended = True
-        self._drop()
-
-    def _drop(self) -> None:
+        self._waiter = None
         timer = self._timer
-        if timer is not None and self.deadline is None:
+        if timer is not None:
             self._timer = None
             timer.cancel()
 
     def _fire(self) -> None:
         self._timer = None
-        deadline = self.deadline
-        if deadline is None:  # no operation armed now: nothing to bound
-            return
         loop = self._loop
         assert loop is not None  # set when the timer was scheduled
-        if deadline - loop.time() > _EARLY:  # armed again since, for later
-            self._at = deadline
-            self._timer = loop.call_at(deadline, self._fire)
+        deadline = self.deadline
+        waiter = self._waiter
+        if deadline - loop.time() > _EARLY:
+            if waiter is not None and not waiter.done():  # armed again since, for later
+                self._at = deadline
+                self._timer = loop.call_at(deadline, self._fire)
             return
-        self.expired = True
-        self._wake()
+        self.passed = deadline
+        self._waiter = None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(ReadTimeout("timed out waiting for the server"))

@@ -280,23 +280,15 @@ async def read_section(
     if block is not None:
         return section.block(block)
     line_limit = section.max_line if section.max_line > 2 else 2
-    timer = None
-    try:
-        while True:
-            # The empty line (2 bytes) ends a section whatever max_header_line says.
-            line = reader.take_line(line_limit, f"{what} line", section.max_line)
-            if line is None:
-                if reader.eof:
-                    section.cut_off(reader.take(reader.buffered))
-                if timer is None:
-                    timer = reader.arm(deadline)
-                await reader.more()
-                continue
-            if section.line(line):
-                return section.done()
-    finally:
-        if timer is not None:
-            reader.disarm(timer)
+    while True:
+        # The empty line (2 bytes) ends a section whatever max_header_line says.
+        line = reader.take_line(line_limit, f"{what} line", section.max_line)
+        if line is None:
+            if reader.eof:
+                section.cut_off(reader.take(reader.buffered))
+            await reader.more(deadline)
+        elif section.line(line):
+            return section.done()
 
 
 class _Section:

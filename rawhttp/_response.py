@@ -206,36 +206,18 @@ class Response:
         and gzip or deflate when the request's TE field accepted them."""
         return self._chunks(chunk_size, decode=False)
 
-    async def _chunks(self, chunk_size: int, *, decode: bool) -> AsyncGenerator[bytes, None]:
+    def _chunks(self, chunk_size: int, *, decode: bool) -> AsyncGenerator[bytes, None]:
+        """The body's stream (:meth:`BodyReader.stream`), or the pieces of the body
+        already read.  A bad ``chunk_size`` or a closed response raises here, when the
+        stream is asked for."""
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, not {chunk_size!r}")
         if self._content is not None:
-            for i in range(0, len(self._content), chunk_size):
-                yield self._content[i : i + chunk_size]
-            return
+            return _pieces(self._content, chunk_size)
         body = self._body
         if body is None or (self._on_done is None and not body.done):
             raise ResponseNotRead("the response is closed; its body can no longer be read")
-        decoder = self._decoder(body, decode)
-        take = body.take_buffered
-        ok = False
-        try:
-            while True:
-                chunk = take(chunk_size)  # no await while the bytes are buffered
-                if not chunk:
-                    chunk = await body.read_chunk(chunk_size)
-                    if not chunk:
-                        break
-                if decoder is None:
-                    yield chunk
-                else:
-                    for piece in decoder.feed(chunk, chunk_size):
-                        yield piece
-            if decoder is not None:
-                decoder.finish()
-            ok = True
-        finally:
-            self._finish(ok)
+        return body.stream(chunk_size, self._decoder(body, decode), self._finish)
 
     def iter_text(self, chunk_size: int = READ_CHUNK) -> AsyncGenerator[str, None]:
         """The decoded body as text, in pieces decoded from at most ``chunk_size``
@@ -393,3 +375,9 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status} {self.reason}]>".replace(" ]", "]")
+
+
+async def _pieces(content: bytes, size: int) -> AsyncGenerator[bytes, None]:
+    """A body already read, in pieces of at most ``size`` bytes."""
+    for i in range(0, len(content), size):
+        yield content[i : i + size]

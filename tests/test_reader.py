@@ -246,17 +246,71 @@ async def test_the_end_of_the_connection_cancels_the_pending_timer(end: str) -> 
     assert timers.handles[0].cancelled()
 
 
-async def test_a_connection_ending_during_a_wait_cancels_the_timer_after_it() -> None:
+async def test_a_connection_ending_during_a_wait_ends_it_and_cancels_the_timer() -> None:
+    """EOF completes the pending wait (nothing more will come to wait for), so the
+    timer bounding it is cancelled at once; the operation returns what there is."""
     loop = asyncio.get_running_loop()
     reader = Reader(loop)
     with CountingTimers(loop) as timers:
         task = asyncio.create_task(reader.readline(100, loop.time() + 30))
         await asyncio.sleep(0)
         reader.feed(b"partial")
-        reader.feed_eof()  # while the operation is armed: the timer still bounds it
-        assert not timers.handles[0].cancelled()
+        assert not timers.handles[0].cancelled()  # the wait goes on: no LF yet
+        reader.feed_eof()
+        assert timers.handles[0].cancelled()
         assert await task == b"partial"
-    assert timers.handles[0].cancelled()
+    assert len(timers.handles) == 1
+
+
+async def test_a_deadline_that_passed_between_waits_ends_the_next_wait_at_once() -> None:
+    """An operation arms each of its waits with its one deadline.  When that deadline
+    passes while no wait is pending (the parser busy, bytes having just come), the
+    next wait armed with it raises at once: a server trickling bytes cannot stretch
+    an operation past its deadline."""
+    loop = asyncio.get_running_loop()
+    reader = Reader(loop)
+    deadline = loop.time() + 0.05
+    wait = reader.more(deadline)
+    reader.feed(b"x")
+    await wait  # bytes came: this wait is over, the deadline still runs
+    await asyncio.sleep(0.15)  # the timer fires with no wait pending
+    with pytest.raises(ReadTimeout):
+        reader.more(deadline)
+    wait = reader.more(loop.time() + 5)  # a later deadline waits as before
+    reader.feed(b"y")
+    await wait
+    assert reader.take(10) == b"xy"
+
+
+async def test_a_line_trickling_in_times_out_at_its_deadline() -> None:
+    """A byte every 10 ms, never a LF: readline's deadline bounds the whole line, not
+    each wait."""
+    loop = asyncio.get_running_loop()
+    reader = Reader(loop)
+
+    async def trickle() -> None:
+        for _ in range(300):
+            reader.feed(b"a")
+            await asyncio.sleep(0.01)
+
+    feeder = asyncio.create_task(trickle())
+    started = loop.time()
+    try:
+        with pytest.raises(ReadTimeout):
+            await reader.readline(10_000, started + 0.2)
+        assert 0.15 < loop.time() - started < 1.5
+    finally:
+        feeder.cancel()
+
+
+async def test_a_timed_out_wait_keeps_what_was_buffered() -> None:
+    loop = asyncio.get_running_loop()
+    reader = Reader(loop)
+    reader.feed(b"HTTP/1.1 1")
+    with pytest.raises(ReadTimeout):
+        await reader.readline(100, loop.time() + 0.02)
+    reader.feed(b"00 Continue\r\n")
+    assert await reader.readline(100, loop.time() + 5) == b"HTTP/1.1 100 Continue\r\n"
 
 
 class Recorder:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import random
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
 
-from rawhttp import Headers, Limits, ProtocolError, ReadError
+from rawhttp import Headers, IncompleteBody, Limits, ProtocolError, ReadError, ReadTimeout
 from rawhttp._body_reader import READ_CHUNK, BodyReader
 from rawhttp._config import Clock, Timeout
 from rawhttp._http11 import Head, receive_head
@@ -49,6 +51,7 @@ async def parse(
     limits: Limits | None = None,
     chunk_size: int | None = None,
     take_first: bool = False,
+    stream: bool = False,
 ) -> Parsed:
     """Feed ``data`` then EOF, read one response, then return whatever is left unread."""
     limits = limits or Limits()
@@ -63,6 +66,14 @@ async def parse(
             body_reader = BodyReader(reader, head.framing, limits, clock)
             if chunk_size is None:
                 body = await read_whole(body_reader, None)
+            elif stream:  # as Response.iter_bytes reads
+                ended: list[bool] = []
+                pieces = []
+                async for piece in body_reader.stream(chunk_size, None, ended.append):
+                    assert 0 < len(piece) <= chunk_size
+                    pieces.append(piece)
+                assert ended == [True]
+                body = b"".join(pieces)
             else:
                 pieces = []
                 while piece := (
@@ -162,11 +173,20 @@ async def test_framed_body_read_chunk(how: str, chunk_size: int, case: str) -> N
 @pytest.mark.parametrize("how", FEEDS)
 @pytest.mark.parametrize("chunk_size", [1, 7, READ_CHUNK])
 @pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("way", ["take_buffered", "stream"])
 async def test_framed_body_taken_when_buffered_and_awaited_when_not(
-    how: str, chunk_size: int, case: str
+    how: str, chunk_size: int, case: str, way: str
 ) -> None:
+    """Both ways a stream reads: take_buffered then read_chunk, and BodyReader.stream
+    (whose Content-Length loop takes from the buffer itself)."""
     data, body, trailers, _ = CASES[case]
-    got = await parse(data + SECOND, how, chunk_size=chunk_size, take_first=True)
+    got = await parse(
+        data + SECOND,
+        how,
+        chunk_size=chunk_size,
+        take_first=way == "take_buffered",
+        stream=way == "stream",
+    )
     assert got.body == body
     assert got.trailers.items() == trailers
     assert got.rest == SECOND
@@ -202,7 +222,9 @@ async def test_take_buffered_raises_a_failed_connection_as_a_read_error() -> Non
 
 
 async def test_take_buffered_leaves_a_traced_body_to_read_chunk() -> None:
-    """Traced, every piece goes through read_chunk, which flushes the trace."""
+    """Traced (the observer is on the reader when the body starts, as ``trace=``
+    puts it there before sending), every piece goes through read_chunk, which
+    flushes the trace."""
 
     class Seen:
         def __init__(self) -> None:
@@ -219,11 +241,119 @@ async def test_take_buffered_leaves_a_traced_body_to_read_chunk() -> None:
     reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
     clock = Clock(Timeout(None))
     head = await receive_head(reader, "GET", Limits(), clock)
-    body = BodyReader(reader, head.framing, Limits(), clock)
     seen = reader.observer = Seen()
+    body = BodyReader(reader, head.framing, Limits(), clock)
     assert body.take_buffered() == b""
     assert await body.read_chunk() == b"abc"
     assert (seen.pieces, seen.flushes) == ([b"abc"], 1)
+
+
+async def sized_body(reader: Reader, length: int, timeout: Timeout | None = None) -> BodyReader:
+    """A BodyReader for a Content-Length body of ``length`` bytes on ``reader``."""
+    reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % length)
+    clock = Clock(timeout or Timeout(None))
+    head = await receive_head(reader, "GET", Limits(), clock)
+    return BodyReader(reader, head.framing, Limits(), clock)
+
+
+async def collect(
+    stream: AsyncIterator[bytes], got: list[bytes], after: Callable[[], None] = lambda: None
+) -> None:
+    """Append each piece of ``stream`` to ``got``, calling ``after`` after each."""
+    async for piece in stream:
+        got.append(piece)
+        after()
+
+
+async def test_stream_survives_the_buffer_moving_between_pieces() -> None:
+    """While the consumer holds a piece (and awaits), receives grow the buffer from
+    16 KiB to 1 MiB and move unread bytes to its front: the stream's loop reads the
+    buffer afresh for each piece, so every byte comes out once, in order."""
+    data = random.Random(7).randbytes(3 * 1024 * 1024 + 17)
+    reader = Reader()
+    body = await sized_body(reader, len(data))
+    reader.feed(data[:1000])
+    fed = 1000
+    got = []
+    ended: list[bool] = []
+    sizes = set()
+    async with asyncio.timeout(10):
+        async for piece in body.stream(777, None, ended.append):
+            got.append(piece)
+            sizes.add(reader.capacity)
+            if fed < len(data):  # a receive while the piece is held
+                n = min(len(data) - fed, 150_000)
+                reader.feed(data[fed : fed + n])
+                fed += n
+            await asyncio.sleep(0)
+    assert b"".join(got) == data
+    assert ended == [True]
+    assert len(sizes) > 3  # the buffer did grow under the stream
+    assert (body.received, body.wire_bytes, body.remaining) == (len(data), len(data), 0)
+
+
+async def test_stream_counts_bytes_as_it_goes() -> None:
+    reader = Reader()
+    body = await sized_body(reader, 10)
+    reader.feed(b"abcdefghij")
+    stream = body.stream(4, None, lambda ok: None)
+    assert await anext(stream) == b"abcd"
+    assert (body.received, body.wire_bytes, body.remaining, body.done) == (4, 4, 6, False)
+    assert [p async for p in stream] == [b"efgh", b"ij"]
+    assert (body.received, body.wire_bytes, body.remaining, body.done) == (10, 10, 0, True)
+
+
+async def test_stream_of_a_failed_connection_raises_read_error_first() -> None:
+    """As every take step: a failed connection raises before any buffered byte."""
+    reader = Reader()
+    body = await sized_body(reader, 10)
+    reader.feed(b"abc")
+    reader.set_exception(ConnectionResetError("reset by peer"))
+    ended: list[bool] = []
+    got: list[bytes] = []
+    with pytest.raises(ReadError, match="reset") as caught:
+        await collect(body.stream(4, None, ended.append), got)
+    assert got == []
+    assert isinstance(caught.value.__cause__, ConnectionResetError)
+    assert ended == [False]
+
+
+async def test_stream_cut_short_is_an_incomplete_body() -> None:
+    reader = Reader()
+    body = await sized_body(reader, 10)
+    reader.feed(b"abc")
+    ended: list[bool] = []
+    got: list[bytes] = []
+    with pytest.raises(IncompleteBody) as caught:
+        await collect(body.stream(4, None, ended.append), got, reader.feed_eof)
+    assert got == [b"abc"]
+    assert (caught.value.received, caught.value.expected) == (3, 10)
+    assert ended == [False]
+
+
+async def test_stream_stalled_is_a_read_timeout() -> None:
+    reader = Reader()
+    body = await sized_body(reader, 10, Timeout(None, read=0.05))
+    reader.feed(b"abc")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    got: list[bytes] = []
+    with pytest.raises(ReadTimeout):
+        await collect(body.stream(4, None, lambda ok: None), got)
+    assert got == [b"abc"]
+    assert 0.04 < loop.time() - started < 2
+
+
+async def test_stream_stopped_early_finishes_not_ok() -> None:
+    reader = Reader()
+    body = await sized_body(reader, 10)
+    reader.feed(b"abcdefghij")
+    ended: list[bool] = []
+    stream = body.stream(4, None, ended.append)
+    assert await anext(stream) == b"abcd"
+    await stream.aclose()
+    assert ended == [False]
+    assert not body.done
 
 
 async def test_head_fields() -> None:
@@ -236,11 +366,20 @@ async def test_head_fields() -> None:
 
 
 @pytest.mark.parametrize("how", FEEDS)
-@pytest.mark.parametrize(("chunk_size", "take_first"), [(None, False), (4, False), (4, True)])
-async def test_close_delimited(how: str, chunk_size: int | None, take_first: bool) -> None:
+@pytest.mark.parametrize(
+    "way", [(None, ""), (4, "read_chunk"), (4, "take_buffered"), (4, "stream")]
+)
+async def test_close_delimited(how: str, way: tuple[int | None, str]) -> None:
+    chunk_size, read = way
     body = b"everything until EOF\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"
     data = b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\n" + body
-    got = await parse(data, how, chunk_size=chunk_size, take_first=take_first)
+    got = await parse(
+        data,
+        how,
+        chunk_size=chunk_size,
+        take_first=read == "take_buffered",
+        stream=read == "stream",
+    )
     assert got.head.framing.kind is BodyKind.CLOSE
     assert got.head.framing.keep_alive is False
     assert got.body == body
