@@ -964,6 +964,8 @@ async def test_iter_bytes_after_early_exit_raises(raw_server: MakeServer) -> Non
             async for _ in r.iter_bytes():
                 pass
         with pytest.raises(rawhttp.ResponseNotRead):
+            r.iter_raw()  # raised when the stream is asked for, not at its first piece
+        with pytest.raises(rawhttp.ResponseNotRead):
             await r.read()
         assert r.is_closed
         with pytest.raises(rawhttp.ResponseNotRead):

@@ -252,7 +252,9 @@ async def test_iter_text_and_iter_lines_on_a_body_already_read() -> None:
     assert await collect(response(b"").iter_lines()) == []
     assert await collect(response(b"").iter_text()) == []
     with pytest.raises(ValueError, match="chunk_size"):
-        await collect(r.iter_text(0))
+        r.iter_text(0)  # when asked for, before any piece
+    with pytest.raises(ValueError, match="chunk_size"):
+        r.iter_bytes(-1)
 
 
 # -- streamed from a server -----------------------------------------------------------------
