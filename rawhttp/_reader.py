@@ -104,8 +104,9 @@ class Reader(ReceiveBuffer):
         """Wait for bytes: ``await reader.more(deadline)`` returns when bytes arrive,
         at EOF or when the connection fails (the caller then looks at what is
         buffered, at ``eof``, and ``take*`` raises the failure), and raises
-        ReadTimeout past ``deadline`` (loop time; None: no deadline).  Returns at once
-        at EOF: the caller decides what a short read means.
+        ReadTimeout past ``deadline`` (loop time; None: no deadline), at once when
+        that deadline already passed during an earlier wait of the operation.
+        Returns at once at EOF: the caller decides what a short read means.
 
         Not a coroutine: the future itself, which the next receive completes.  A
         streamed body waits a few hundred times per 100 MiB, and a coroutine frame with
