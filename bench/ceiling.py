@@ -414,13 +414,7 @@ def run_one(
         except Exception as exc:
             rec["error"] = f"{type(exc).__name__}: {exc}; {err.strip()[-300:]}"
         return rec
-    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-    if lines:
-        rec.update(json.loads(lines[-1]))
-    if code is None:
-        rec["error"] = f"killed after the {args.timeout:.0f} s timeout"
-    elif code != 0 and "error" not in rec:
-        rec["error"] = f"exit code {code}: {err.strip()[-500:]}"
+    run.add_result(rec, code, out, err, args.timeout)
     return rec
 
 

@@ -35,26 +35,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from clients import UNITS, UVLOOP_CLIENTS, UVLOOP_SUFFIX  # bench/clients.py: on sys.path
+from clients import CLIENTS, UNITS, UVLOOP_CLIENTS, UVLOOP_SUFFIX  # bench/clients.py: on sys.path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-BASE_CLIENTS = [
-    "rawhttp",
-    "rawhttp-sync",
-    "aiohttp",
-    "httpx",
-    "urllib3",
-    "floor",
-    "bare",
-    "ceiling",
-]
-CLIENTS = [*BASE_CLIENTS, *(c + UVLOOP_SUFFIX for c in UVLOOP_CLIENTS)]
 DEFAULT_CLIENTS = ["rawhttp", "rawhttp-sync", "aiohttp", "httpx", "urllib3", "floor"]
 PEERS = ["aiohttp", "httpx", "urllib3", "floor", "bare", "ceiling"]
 STREAM_ONLY = {"bare": ("big", "long", "rss"), "ceiling": ("big", "chunked", "long", "rss")}
@@ -207,6 +196,18 @@ NO_HEAP_TRIM = {"MALLOC_TRIM_THRESHOLD_": "33554432", "MALLOC_MMAP_THRESHOLD_": 
 """glibc keeps up to 32 MiB free at the top of its heap instead of returning it to the
 kernel after each free, and serves blocks up to 32 MiB from the heap.  The same for
 every client: it takes the allocator's page-fault lottery out of the comparison."""
+
+
+def add_result(rec: dict[str, Any], code: int | None, out: str, err: str, timeout: float) -> None:
+    """Into ``rec``: the last JSON line a measurement process printed, or why none
+    counts (killed past ``timeout``, a non-zero exit)."""
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    if lines:
+        rec.update(json.loads(lines[-1]))
+    if code is None:
+        rec["error"] = f"killed after the {timeout:.0f} s timeout"
+    elif code != 0 and "error" not in rec:
+        rec["error"] = f"exit code {code}: {err.strip()[-500:]}"
 
 
 def run_bounded(
@@ -871,7 +872,7 @@ def parse_args() -> argparse.Namespace:
     )
     args = p.parse_args()
 
-    def pick(text: str | None, allowed: list[str], what: str) -> list[str]:
+    def pick(text: str | None, allowed: Sequence[str], what: str) -> list[str]:
         if not text:
             return list(allowed)
         chosen = [x.strip() for x in text.split(",") if x.strip()]
@@ -984,13 +985,7 @@ def main() -> int:
                     wall = time.monotonic() - t0
                     after = server_counters(ports["http"]) if stub_status else None
                     rec: dict[str, Any] = {"round": rnd, "scenario": scenario, "client": client}
-                    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-                    if lines:
-                        rec.update(json.loads(lines[-1]))
-                    if code is None:
-                        rec["error"] = f"killed after the {args.timeout:.0f} s timeout"
-                    elif code != 0 and "error" not in rec:
-                        rec["error"] = f"exit code {code}: {err.strip()[-500:]}"
+                    add_result(rec, code, out, err, args.timeout)
                     rec["wall_seconds"] = round(wall, 3)
                     if before and after:  # minus the `after` query itself
                         rec["server_connections"] = after[0] - before[0] - 1
